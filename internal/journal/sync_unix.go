@@ -1,0 +1,5 @@
+//go:build !windows
+
+package journal
+
+func isUnsupportedSync(error) bool { return false }
