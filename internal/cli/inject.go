@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+// injectOptions is what `fault inject` parses from its arguments. The
+// kind's own parameters are only known once the kind is, so the command
+// parses its flags itself, from the kind's schema.
+type injectOptions struct {
+	kind     string
+	params   map[string]string
+	duration bulwark.Duration
+	asJSON   bool
+	help     bool
+}
+
+func injectCommand(g *globals) *cobra.Command {
+	return command{
+		use:   "inject KIND [--PARAM VALUE ...] --duration D [--json]",
+		short: "Inject a fault; returns once it is verified active and prints its id",
+		long: "Inject a fault of KIND with the kind's parameters (see `bulwark fault kinds`).\n" +
+			"Every fault needs --duration; it starts when the fault is verified active.",
+		flags: func(c *cobra.Command) { c.DisableFlagParsing = true },
+		run: func(ctx context.Context, args []string) error {
+			opts, err := parseInject(g, args)
+			if err != nil {
+				return err
+			}
+			if opts.help {
+				return injectHelp(g.env.Stdout, opts.kind)
+			}
+			return runInject(ctx, g, opts)
+		},
+	}.cobra()
+}
+
+// parseInject parses KIND and its flags. Global flags are accepted here too,
+// since cobra's parsing is off for this command.
+func parseInject(g *globals, args []string) (*injectOptions, error) {
+	opts := &injectOptions{params: map[string]string{}}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			opts.help = true
+			return opts, nil
+		}
+		return nil, usagef("inject: name a fault kind first (see `bulwark fault kinds`)")
+	}
+	opts.kind = args[0]
+	k, err := fault.Lookup(opts.kind)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := fault.SchemaOf(k.Info().NewParams())
+	if err != nil {
+		return nil, err
+	}
+	return opts, parseInjectFlags(g, opts, schema, args[1:])
+}
+
+func parseInjectFlags(g *globals, opts *injectOptions, schema []fault.Param, args []string) error {
+	isBool := map[string]bool{"json": true, "help": true}
+	for _, p := range schema {
+		isBool[p.Name] = p.Type == "bool"
+	}
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || name == "" {
+			return usagef("inject: unexpected argument %q (parameters are --name value)", args[i])
+		}
+		if !hasValue && isBool[name] {
+			value, hasValue = "true", true
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return usagef("--%s: needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		if _, dup := opts.params[name]; dup {
+			return usagef("--%s: given twice", name)
+		}
+		if err := setInjectFlag(g, opts, name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setInjectFlag(g *globals, opts *injectOptions, name, value string) error {
+	var err error
+	switch name {
+	case "duration":
+		opts.duration, err = bulwark.ParseDuration(value)
+		if err != nil {
+			return usagef("--duration: %v", err)
+		}
+	case "json":
+		opts.asJSON = value == "true"
+	case "h", "help":
+		opts.help = true
+	case "state-dir":
+		g.stateDir = value
+	case "file-roots":
+		g.fileRoots = value
+	default:
+		opts.params[name] = value
+	}
+	return nil
+}
+
+func runInject(ctx context.Context, g *globals, opts *injectOptions) error {
+	if opts.duration == 0 {
+		return usagef("--duration: every fault needs one (for example --duration 30s)")
+	}
+	m, err := g.openManager(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	f, err := m.Inject(ctx, bulwark.FaultSpec{Kind: opts.kind, Params: opts.params, Duration: opts.duration})
+	if err != nil {
+		return err
+	}
+	if opts.asJSON {
+		return writeJSON(g.env.Stdout, injectView(f))
+	}
+	fmt.Fprintln(g.env.Stdout, f.ID)
+	return nil
+}
+
+// injectView is the --json shape of DESIGN §5 / issue 2: id, kind, params,
+// expiresAt, evidence.
+func injectView(f *bulwark.Fault) map[string]any {
+	return map[string]any{
+		"id": f.ID, "kind": f.Kind, "params": f.Params, "state": f.State,
+		"activeAt": f.ActiveAt, "expiresAt": f.ExpiresAt, "evidence": f.Evidence,
+	}
+}
+
+func injectHelp(w io.Writer, kind string) error {
+	if kind == "" {
+		fmt.Fprintln(w, "usage: bulwark fault inject KIND [--PARAM VALUE ...] --duration D [--json]\nsee `bulwark fault kinds` for kinds and their parameters")
+		return nil
+	}
+	k, err := fault.Lookup(kind)
+	if err != nil {
+		return err
+	}
+	info := k.Info()
+	schema, _ := fault.SchemaOf(info.NewParams())
+	fmt.Fprintf(w, "usage: bulwark fault inject %s [flags] --duration D [--json]\n\n%s\n\n", info.ID, info.Summary)
+	for _, p := range schema {
+		def := ""
+		if p.Default != "" {
+			def = " (default " + p.Default + ")"
+		}
+		fmt.Fprintf(w, "  %-32s %s%s\n", paramUsage(p), p.Help, def)
+	}
+	fmt.Fprintf(w, "  %-32s %s\n", "--duration DURATION", "how long the fault stays active, from when it is verified ("+time.Hour.String()+" at most by default)")
+	return nil
+}
