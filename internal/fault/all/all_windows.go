@@ -1,3 +1,5 @@
 package all
 
-import ()
+import (
+	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
+)
