@@ -1,0 +1,143 @@
+package fault_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+type sampleParams struct {
+	Percent bulwark.Percent   `param:"percent,required" help:"load" unit:"%"`
+	Cores   int               `param:"cores" default:"1" min:"1" max:"64"`
+	Mode    string            `param:"mode" default:"add" enum:"add,hold"`
+	Dest    []bulwark.CIDR    `param:"destination"`
+	Size    bulwark.ByteSize  `param:"size"`
+	All     bool              `param:"all-matching"`
+	Port    bulwark.PortRange `param:"port,target"`
+}
+
+func (p *sampleParams) Validate() error {
+	if p.All && p.Mode == "hold" {
+		return &fault.ParamError{Param: "all-matching", Message: "cannot be used with --mode hold"}
+	}
+	return nil
+}
+
+var sampleInfo = fault.KindInfo{ID: "test.sample", NewParams: func() any { return new(sampleParams) }}
+
+func TestDecode(t *testing.T) {
+	p, err := fault.Decode(sampleInfo, map[string]string{"percent": "50", "destination": "10.0.0.0/8, ::1", "size": "1MiB", "all-matching": "true", "port": "80-81"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := p.(*sampleParams)
+	if sp.Percent != 50 || sp.Cores != 1 || sp.Mode != "add" || len(sp.Dest) != 2 || sp.Size != 1<<20 || !sp.All || sp.Port.Last != 81 {
+		t.Fatalf("decoded %+v", sp)
+	}
+	enc := fault.Encode(p)
+	if enc["destination"] != "10.0.0.0/8,::1" || enc["size"] != "1MiB" || enc["cores"] != "1" {
+		t.Fatalf("encoded %v", enc)
+	}
+	again, err := fault.Decode(sampleInfo, enc)
+	if err != nil || again.(*sampleParams).Size != sp.Size {
+		t.Fatalf("round trip: %v", err)
+	}
+}
+
+func TestDecodeErrorsNameTheParameter(t *testing.T) {
+	tests := []struct {
+		in   map[string]string
+		want string
+	}{
+		{map[string]string{}, "--percent: is required"},
+		{map[string]string{"percent": "500"}, "--percent: 500 is out of range (0 to 100)"},
+		{map[string]string{"percent": "50", "cores": "0"}, "--cores: 0 is out of range (1 to 64)"},
+		{map[string]string{"percent": "50", "cores": "two"}, "--cores"},
+		{map[string]string{"percent": "50", "mode": "x"}, `--mode: "x" is not one of add, hold`},
+		{map[string]string{"percent": "50", "destination": "1.2.3.4;reboot"}, "--destination"},
+		{map[string]string{"percent": "50", "nope": "1"}, "--nope: test.sample has no parameter"},
+		{map[string]string{"percent": "50", "mode": "hold", "all-matching": "true"}, "--all-matching: cannot be used"},
+	}
+	for _, tt := range tests {
+		_, err := fault.Decode(sampleInfo, tt.in)
+		var pe *fault.ParamError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Decode(%v) = %v, want a ParamError containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestSchema(t *testing.T) {
+	s, err := fault.SchemaOf(new(sampleParams))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s[0].Name != "percent" || !s[0].Required || s[0].Type != "percent" || s[1].Type != "int" || *s[1].Max != 64 ||
+		s[3].Type != "list of cidr" || !s[6].Target {
+		t.Fatalf("schema %+v", s)
+	}
+	type bad struct {
+		X map[string]int `param:"x"`
+	}
+	if _, err := fault.SchemaOf(new(bad)); err == nil {
+		t.Fatal("unsupported type accepted")
+	}
+}
+
+func TestRegisterPanicsOnMisuse(t *testing.T) {
+	for name, info := range map[string]fault.KindInfo{
+		"bad id":     {ID: "NoDot", ReceiptVersion: 1, NewParams: func() any { return new(sampleParams) }},
+		"nil params": {ID: "test.nil", ReceiptVersion: 1},
+		"no version": {ID: "test.nover", NewParams: func() any { return new(sampleParams) }},
+		"bad schema": {ID: "test.badschema", ReceiptVersion: 1, NewParams: func() any { return 3 }},
+		"duplicate":  {ID: "test.dup", ReceiptVersion: 1, NewParams: func() any { return new(sampleParams) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "duplicate" {
+				fault.Register(infoKind{info: info})
+			}
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			fault.Register(infoKind{info: info})
+		})
+	}
+	if _, err := fault.Lookup("test.none"); bulwark.ErrorCode(err) != bulwark.EINVALID {
+		t.Fatalf("lookup unknown: %v", err)
+	}
+	if ids := fault.IDs("test"); len(ids) != 1 || ids[0] != "test.dup" {
+		t.Fatalf("IDs(test) = %v", ids)
+	}
+}
+
+// infoKind is a kind with only an Info: enough for the registry.
+type infoKind struct {
+	fault.Kind
+	info fault.KindInfo
+}
+
+func (k infoKind) Info() fault.KindInfo { return k.info }
+
+func TestConfinePath(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	in := filepath.Join(root, "data.csv")
+	os.WriteFile(in, []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600)
+	os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "link"))
+	h := &fault.Host{FileRoots: []string{root}}
+	if got, err := h.ConfinePath("path", in); err != nil || filepath.Base(got) != "data.csv" {
+		t.Fatalf("inside: %q %v", got, err)
+	}
+	for _, p := range []string{"/etc/passwd", filepath.Join(root, "link"), filepath.Join(root, "..", filepath.Base(outside), "secret"), "relative", root} {
+		if _, err := h.ConfinePath("path", p); err == nil {
+			t.Errorf("ConfinePath(%q) accepted", p)
+		}
+	}
+}
