@@ -188,3 +188,18 @@ func NextDeadline(recs []*journal.Record, boot string) (time.Duration, bool) {
 func CurrentBootID() string { return bootID() }
 
 var _ bulwark.FaultService = (*Manager)(nil)
+
+// Receipt returns a copy of the fault's receipt (for status checks and tests).
+func (m *Manager) Receipt(ctx context.Context, id string) (*fault.Receipt, error) {
+	var out *fault.Receipt
+	err := m.serialise(ctx, func() error {
+		r, ok := m.journal.Get(id)
+		if !ok || r.Receipt == nil {
+			return bulwark.Errorf(bulwark.ENOTFOUND, "no fault %s in this host's journal", id)
+		}
+		c := *r.Receipt
+		out = &c
+		return nil
+	})
+	return out, err
+}
