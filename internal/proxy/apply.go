@@ -122,7 +122,7 @@ func (r *relayer) answer(u Unit, faults []*Fault, pl *plan) (handled bool, err e
 		return false, nil
 	}
 	ans, ok := r.fr.(answerer)
-	if !ok {
+	if af, auto := r.fr.(*autoFramer); !ok || auto && !af.answerable() {
 		return false, nil
 	}
 	for _, f := range faults {
@@ -132,7 +132,7 @@ func (r *relayer) answer(u Unit, faults []*Fault, pl *plan) (handled bool, err e
 		case f.Type == Error:
 			drop, extra = ans.answer(u.Exchange, u.Request, f)
 		case f.Type == Hang && f.Per != PerConnection && f.Direction == Downstream:
-			if _, h2 := ans.(*h2Framer); h2 {
+			if ans.answersHang() {
 				drop, extra = ans.answer(u.Exchange, u.Request, nil)
 			} else {
 				r.c.mu.Lock()

@@ -102,3 +102,22 @@ func classify(b []byte) (Framing, bool) {
 	}
 	return Raw{}, true
 }
+
+// answer implements answerer by delegating to the detected framer.
+func (f *autoFramer) answer(ex uint64, req *Request, resp *Fault) (drop bool, extra []byte) {
+	if a, ok := f.inner.(answerer); ok {
+		return a.answer(ex, req, resp)
+	}
+	return false, nil
+}
+
+func (f *autoFramer) answersHang() bool {
+	a, ok := f.inner.(answerer)
+	return ok && a.answersHang()
+}
+
+// answerable reports whether the detected framer can answer exchanges.
+func (f *autoFramer) answerable() bool {
+	_, ok := f.inner.(answerer)
+	return ok
+}

@@ -66,8 +66,11 @@ type Framing interface {
 // ex locally: with resp the response sent to the client, with resp nil none
 // ever is (hang). drop reports whether the rest of the request must not be
 // forwarded; extra is written upstream right after the current unit.
+// answersHang reports whether answer(…, nil) is supported; otherwise a
+// per-request hang holds the response instead.
 type answerer interface {
 	answer(ex uint64, req *Request, resp *Fault) (drop bool, extra []byte)
+	answersHang() bool
 }
 
 // errBufferFull is returned by framers whose message head does not fit the

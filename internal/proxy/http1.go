@@ -289,6 +289,8 @@ func (f *h1Framer) answer(ex uint64, req *Request, resp *Fault) (drop bool, extr
 	return true, nil
 }
 
+func (f *h1Framer) answersHang() bool { return false }
+
 // peekUntil returns the buffered bytes up to and including delim, reading
 // more as needed, without consuming them.
 func peekUntil(r *bufio.Reader, delim []byte) ([]byte, error) {

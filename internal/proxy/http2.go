@@ -271,6 +271,8 @@ func (f *h2Framer) answer(ex uint64, req *Request, resp *Fault) (drop bool, extr
 	return false, h2Frame(func(fr *http2.Framer) error { return fr.WriteRSTStream(stream, http2.ErrCodeCancel) })
 }
 
+func (f *h2Framer) answersHang() bool { return true }
+
 // h2Frame renders frames written by fn.
 func h2Frame(fn func(*http2.Framer) error) []byte {
 	var b bytes.Buffer

@@ -1,0 +1,5 @@
+package proxy_test
+
+import "syscall"
+
+func syscallECONNRESET() error { return syscall.ECONNRESET }
