@@ -64,6 +64,7 @@ type h2Framer struct {
 	inBlock  bool          // between HEADERS and its END_HEADERS (response side)
 	rawAfter bool          // framing lost: raw units from now on
 	dropping bool          // the pieces of the current large frame are dropped
+	settings bool          // upstream's first SETTINGS went to the client
 }
 
 const h2HeaderLen = 9
@@ -83,7 +84,7 @@ func (f *h2Framer) Next(r *bufio.Reader) (Unit, error) {
 		return u, nil
 	case f.request && !f.preface:
 		return f.readPreface(r)
-	case !f.request && !f.inBlock:
+	case !f.request && !f.inBlock && f.settings:
 		if q := f.takeQueued(); q != nil {
 			return Unit{Data: q, Start: true, End: true, Synthetic: true}, nil
 		}
@@ -213,6 +214,9 @@ func (f *h2Framer) decode(b []byte) *Request {
 // stream must not complete), DATA is dropped and its flow-control credit
 // refunded to upstream, RST_STREAM is dropped.
 func (f *h2Framer) responseFrame(u Unit, typ http2.FrameType, flags http2.Flags, stream uint32, length int) Unit {
+	if typ == http2.FrameSettings {
+		f.settings = true // answers may go out after the server preface
+	}
 	if typ == http2.FrameHeaders {
 		f.inBlock = !flags.Has(http2.FlagHeadersEndHeaders)
 	} else if typ == http2.FrameContinuation {
