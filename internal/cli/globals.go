@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/bulwarkhq/bulwark"
+
 	"github.com/bulwarkhq/bulwark/internal/fault"
 	"github.com/bulwarkhq/bulwark/internal/hostmgr"
 )
@@ -63,6 +65,6 @@ func (g *globals) openManager(ctx context.Context) (*hostmgr.Manager, error) {
 	return hostmgr.Open(ctx, hostmgr.Config{
 		StateDir: dir,
 		Host:     h,
-		OnLive:   func() { startGuard(dir, g.env) },
+		OnLive:   func(ctx context.Context, f *bulwark.Fault) { watch(ctx, dir, f, g.env) },
 	})
 }

@@ -2,10 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark"
 
 	"github.com/bulwarkhq/bulwark/internal/guard"
 	"github.com/bulwarkhq/bulwark/internal/hostmgr"
@@ -21,7 +25,7 @@ func guardCommand(g *globals) *cobra.Command {
 				Open:     func(ctx context.Context) (*hostmgr.Manager, error) { return g.openManager(ctx) },
 				Logger:   slog.New(slog.NewTextHandler(g.env.Stderr, nil)),
 			})
-			if err == guard.ErrRunning {
+			if errors.Is(err, guard.ErrRunning) {
 				return nil
 			}
 			return err
@@ -29,15 +33,23 @@ func guardCommand(g *globals) *cobra.Command {
 	}.cobra()
 }
 
-// startGuard makes sure a guard watches dir's deadlines. A failure to start
-// one is reported but does not fail the inject: the fault is journaled and
-// the next bulwark command, and the systemd timer where there is one, sweep it.
-func startGuard(dir string, env *Env) {
+// watch makes sure something outside this command recovers f at its
+// deadline: the guard process, and where PID 1 is systemd a transient timer
+// owned by PID 1 as well. A failure is reported but does not fail the inject:
+// the fault is journaled, and the next bulwark command sweeps it.
+func watch(ctx context.Context, dir string, f *bulwark.Fault, env *Env) {
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	exe, err := os.Executable()
 	if err == nil {
 		err = guard.Start(exe, dir, os.Environ())
 	}
 	if err != nil {
-		slog.New(slog.NewTextHandler(env.Stderr, nil)).Warn("no guard started; expired faults are recovered by the next bulwark command", "err", err)
+		log.Warn("no guard started; expired faults are recovered by the next bulwark command", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	err = guard.ArmTimer(ctx, exe, dir, f.ID, time.Until(*f.ExpiresAt))
+	if err != nil && !errors.Is(err, guard.ErrNoSystemd) {
+		log.Warn("no systemd timer armed; the guard alone watches the deadline", "err", err)
 	}
 }

@@ -36,7 +36,7 @@ func (m *Manager) Inject(ctx context.Context, spec bulwark.FaultSpec) (*bulwark.
 		return err
 	})
 	if err == nil && m.cfg.OnLive != nil {
-		m.cfg.OnLive()
+		m.cfg.OnLive(ctx, out)
 	}
 	return out, err
 }

@@ -22,8 +22,8 @@ type Config struct {
 	Policy Policy
 	Logger *slog.Logger
 	// OnLive is called after an inject leaves a live fault, so the caller can
-	// make sure a guard is watching the deadline.
-	OnLive func()
+	// make sure a guard (and, with systemd, a timer) watches its deadline.
+	OnLive func(ctx context.Context, f *bulwark.Fault)
 	// RecoverTimeout bounds one recovery attempt.
 	RecoverTimeout time.Duration
 	// KeepEnded is how many ended faults the journal keeps for `fault list`.
