@@ -1,5 +1,6 @@
 package all
 
 import (
+	_ "github.com/bulwarkhq/bulwark/internal/fault/file"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
 )
