@@ -1,6 +1,7 @@
 package all
 
 import (
+	_ "github.com/bulwarkhq/bulwark/internal/fault/cpu"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/file"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
 )

@@ -1,0 +1,292 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+const (
+	// readyTimeout bounds how long Apply waits for the helper's first status.
+	readyTimeout = 5 * time.Second
+	// verifyWindow is the shortest window Verify measures the burn over (two
+	// duty-cycle periods); verifyMax is how long it waits for any burn at all.
+	verifyWindow = 20 * time.Millisecond
+	verifyMax    = 500 * time.Millisecond
+	// statusStale is how old the status file may be before Status calls the
+	// helper hung.
+	statusStale = 5 * time.Second
+	// statusTolerance is how far, in percentage points, the achieved level may
+	// be from the target before Status marks its evidence not ok.
+	statusTolerance = 5.0
+)
+
+// Available implements fault.Availability.
+func (Kind) Available(_ context.Context, h *fault.Host) error {
+	if h.Exe == "" {
+		return errors.New("no bulwark executable to start the cpu-burn helper from")
+	}
+	if _, err := allowedCPUs(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Apply implements fault.Kind. It starts the helper in its own session,
+// records its pid and start time in the receipt, and returns once the helper
+// has pinned its burners and written its first status. On any failure it
+// stops the helper again.
+func (Kind) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, err := decodeReceipt(r)
+	if err != nil {
+		return err
+	}
+	dir, err := h.DataDir(d.Fault)
+	if err != nil {
+		return fmt.Errorf("create helper directory: %w", err)
+	}
+	status := filepath.Join(dir, "status.json")
+	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove old status: %w", err)
+	}
+	p, err := spawn(h, d, dir, status)
+	if err != nil {
+		return err
+	}
+	d.Helper = &p
+	if err := r.Set(d); err != nil {
+		return errors.Join(err, stop(context.WithoutCancel(ctx), h, p))
+	}
+	if err := waitReady(ctx, h, p, status, dir); err != nil {
+		return errors.Join(err, stop(context.WithoutCancel(ctx), h, p))
+	}
+	return nil
+}
+
+// spawn starts the helper with stdin on /dev/null and its output in the
+// fault's helper.log, in a new session so no terminal or process-group signal
+// reaches it. It is not tied to the caller's context or life (no Pdeathsig):
+// it ends at its deadline or when Recover stops it.
+func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
+	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(d.Exe, helperArgs(d, status)...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fault.Proc{}, fmt.Errorf("start %s helper: %w", helperName, err)
+	}
+	// Reap the helper when it exits, so it does not linger as a zombie in a
+	// long-lived caller; it exits by its deadline at the latest.
+	go func() { _ = cmd.Wait() }()
+	p, _, err := h.Identify(cmd.Process.Pid)
+	if err != nil {
+		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, logTail(dir))
+	}
+	return p, nil
+}
+
+// waitReady waits for the helper's first status file, failing early if the
+// helper exits.
+func waitReady(ctx context.Context, h *fault.Host, p fault.Proc, status, dir string) error {
+	end := time.Now().Add(readyTimeout)
+	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
+		if _, err := os.Stat(status); err == nil {
+			return nil
+		}
+		if !alive(h, p) {
+			return fmt.Errorf("start %s helper: it exited: %s", helperName, logTail(dir))
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("start %s helper: no status after %s", helperName, readyTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("start %s helper: %w", helperName, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+// logTail returns the end of the helper's log, for error messages.
+func logTail(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
+	s := strings.TrimSpace(string(b))
+	if len(s) > 500 {
+		s = "…" + s[len(s)-500:]
+	}
+	if s == "" {
+		return "no output"
+	}
+	return s
+}
+
+// Verify implements fault.Kind: the helper is alive with its recorded start
+// time, and its CPU time grows. The evidence gives the level measured over
+// the verify window (a couple of duty-cycle periods, so it is rough; the
+// status file has the level over each second).
+func (Kind) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodeReceipt(r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Helper == nil {
+		return nil, fmt.Errorf("verify %s: no helper recorded", ID)
+	}
+	p := *d.Helper
+	if !alive(h, p) {
+		ev := fault.Evidence("helper", false, "helper %s is not running", p)
+		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s: helper %s is not running", ID, p)
+	}
+	ev := []bulwark.Evidence{fault.Evidence("helper", true, "helper %s runs until %s", p, d.Deadline.Format(time.RFC3339))}
+	used, took, err := measureBurn(ctx, h, p)
+	if err != nil {
+		return ev, fmt.Errorf("verify %s: %w", ID, err)
+	}
+	level := float64(used) / float64(took) / float64(d.Cores) * 100
+	ev = append(ev, fault.Evidence("burn", true, "helper used %s of CPU in %s: %.1f %% of each of %d core(s) (%s target %g %%)",
+		used.Round(10*time.Microsecond), took.Round(10*time.Microsecond), level, d.Cores, d.Mode, d.Percent))
+	return ev, nil
+}
+
+// measureBurn samples the helper's CPU time until it has grown over at least
+// verifyWindow, and fails if it has not grown within verifyMax.
+func measureBurn(ctx context.Context, h *fault.Host, p fault.Proc) (used, took time.Duration, err error) {
+	c0, err := procCPU(h.ProcRoot, p.PID)
+	if err != nil {
+		return 0, 0, err
+	}
+	t0 := time.Now()
+	for {
+		if err := sleepCtx(ctx, time.Millisecond); err != nil {
+			return 0, 0, err
+		}
+		c, err := procCPU(h.ProcRoot, p.PID)
+		if err != nil {
+			return 0, 0, err
+		}
+		used, took = c-c0, time.Since(t0)
+		switch {
+		case used > 0 && took >= verifyWindow:
+			return used, took, nil
+		case took >= verifyMax:
+			return used, took, fmt.Errorf("helper %s used no CPU in %s", p, took.Round(time.Millisecond))
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Status implements fault.Statuser: the helper still runs and its status
+// file is fresh. The evidence gives the level achieved over the last second;
+// it is not ok when that is more than statusTolerance points off the target
+// (the cores are busier than an add can reach, or the helper is throttled).
+func (Kind) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodeReceipt(r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Helper == nil || !alive(h, *d.Helper) {
+		ev := fault.Evidence("helper", false, "the cpu-burn helper of fault %s has exited", d.Fault)
+		return []bulwark.Evidence{ev}, fmt.Errorf("status %s: helper is gone, the load with it", ID)
+	}
+	if st, _ := h.ReadProcStat(d.Helper.PID); st.State == 'T' || st.State == 't' {
+		ev := fault.Evidence("helper", false, "helper %s is stopped", d.Helper)
+		return []bulwark.Evidence{ev}, fmt.Errorf("status %s: helper %s is stopped", ID, d.Helper)
+	}
+	s, err := ReadStatus(statusPath(h, d.Fault))
+	if err != nil {
+		return nil, fmt.Errorf("status %s: %w", ID, err)
+	}
+	if age := now(h).Sub(s.Time); s.State != stateRunning || age > statusStale {
+		ev := fault.Evidence("level", false, "helper status is %s, written %s ago", s.State, age.Round(time.Millisecond))
+		return []bulwark.Evidence{ev}, fmt.Errorf("status %s: helper status is %s and %s old", ID, s.State, age.Round(time.Millisecond))
+	}
+	ok := math.Abs(s.Total-s.Target) <= statusTolerance
+	return []bulwark.Evidence{fault.Evidence("level", ok, "achieved %.1f %% (per core %s) of %s target %g %% over the second to %s",
+		s.Total, percents(s.Achieved), s.Mode, s.Target, s.Time.Format(time.RFC3339))}, nil
+}
+
+func now(h *fault.Host) time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func percents(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.1f", x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Recover implements fault.Kind: it stops the journaled helper and every
+// stray helper of the fault (SIGTERM, then SIGKILL, pid and start time
+// checked), then removes the fault's status file and log. A helper that has
+// already exited is not an error.
+func (Kind) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, err := decodeReceipt(r)
+	if err != nil {
+		return err
+	}
+	procs, _, err := helpers(h, d)
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", ID, err)
+	}
+	var errs []error
+	for _, p := range procs {
+		errs = append(errs, stop(ctx, h, p))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("recover %s: %w", ID, err)
+	}
+	if h.StateDir != "" {
+		if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
+			return fmt.Errorf("recover %s: remove helper files: %w", ID, err)
+		}
+	}
+	return nil
+}
+
+// VerifyRecovered implements fault.Kind: no helper of the fault runs, by
+// its recorded identity or by command line.
+func (Kind) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodeReceipt(r)
+	if err != nil {
+		return nil, err
+	}
+	procs, scanned, err := helpers(h, d)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s recovered: %w", ID, err)
+	}
+	if len(procs) > 0 {
+		ev := fault.Evidence("helper gone", false, "cpu-burn helpers of fault %s still run: %v", d.Fault, procs)
+		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s recovered: helpers still run: %v", ID, procs)
+	}
+	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no cpu-burn helper of fault %s among %d processes", d.Fault, scanned)}, nil
+}

@@ -1,0 +1,160 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+// How long Recover waits for a helper to go after SIGTERM, then after SIGKILL.
+const (
+	termWait = 2 * time.Second
+	killWait = 3 * time.Second
+)
+
+// findHelpers scans the host's proc root for the fault's helpers: every live
+// process whose command line is `<exe> helper cpu-burn --fault ID …`. It
+// returns them and how many processes it looked at.
+func findHelpers(h *fault.Host, d receiptV1) ([]fault.Proc, int, error) {
+	ents, err := os.ReadDir(h.ProcRoot)
+	if err != nil {
+		return nil, 0, fmt.Errorf("scan processes: %w", err)
+	}
+	var found []fault.Proc
+	scanned := 0
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		scanned++
+		b, err := os.ReadFile(filepath.Join(h.ProcRoot, e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		if !isHelperArgv(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), d.Exe, d.Fault) {
+			continue
+		}
+		if p, st, err := h.Identify(pid); err == nil && st.State != 'Z' {
+			found = append(found, p)
+		}
+	}
+	return found, scanned, nil
+}
+
+// helpers returns the journaled helper if it still runs, and any strays.
+func helpers(h *fault.Host, d receiptV1) ([]fault.Proc, int, error) {
+	var out []fault.Proc
+	if d.Helper != nil && alive(h, *d.Helper) {
+		out = append(out, *d.Helper)
+	}
+	strays, scanned, err := findHelpers(h, d)
+	for _, p := range strays {
+		if d.Helper == nil || p != *d.Helper {
+			out = append(out, p)
+		}
+	}
+	return out, scanned, err
+}
+
+// alive reports whether p still names the same, not yet exited process.
+func alive(h *fault.Host, p fault.Proc) bool {
+	st, ok := h.Same(p)
+	return ok && st.State != 'Z' && st.State != 'X'
+}
+
+// stop ends a helper: SIGTERM, then SIGKILL if it has not gone in time, both
+// through h.Signal, which checks the pid's start time first.
+func stop(ctx context.Context, h *fault.Host, p fault.Proc) error {
+	for _, s := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{syscall.SIGTERM, termWait}, {syscall.SIGKILL, killWait}} {
+		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("stop helper %s: %w", p, err)
+		}
+		if waitGone(ctx, h, p, s.wait) {
+			return nil
+		}
+	}
+	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
+}
+
+// waitGone polls until p has exited (a zombie counts as gone: it burns
+// nothing) or the wait is over.
+func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
+	end := time.Now().Add(wait)
+	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		if !alive(h, p) {
+			return true
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+	}
+}
+
+// procCPU returns the CPU time a process's live threads have used, in ns,
+// from /proc/PID/task/*/schedstat, or from utime+stime in /proc/PID/stat
+// (clock ticks) where the kernel has no schedstat.
+func procCPU(procRoot string, pid int) (time.Duration, error) {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	if _, err := os.Stat(filepath.Join(dir, "schedstat")); errors.Is(err, os.ErrNotExist) {
+		return statCPU(dir)
+	}
+	tasks, err := os.ReadDir(filepath.Join(dir, "task"))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time of %d: %w", pid, err)
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, "task", t.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread has just exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse schedstat of %d: %w", pid, err)
+		}
+		sum += ns
+	}
+	return time.Duration(sum), nil
+}
+
+// statCPU reads utime+stime from /proc/PID/stat.
+func statCPU(dir string) (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse %s/stat: %d fields", dir, len(f))
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	k, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse %s/stat utime and stime", dir)
+	}
+	return time.Duration(u+k) * (time.Second / userHZ), nil
+}
+
+// userHZ is USER_HZ, the unit of /proc/PID/stat times; 100 on every Linux
+// architecture Bulwark supports.
+const userHZ = 100
