@@ -107,7 +107,7 @@ func (r *relayer) copyFast() error {
 		_, _ = r.r.Discard(len(b))
 	}
 	for {
-		n, err := io.Copy(r.dst, r.src)
+		n, err := r.copy()
 		r.c.moved.Add(n)
 		if n > 0 {
 			r.fast = true
@@ -123,6 +123,17 @@ func (r *relayer) copyFast() error {
 			return errSwitch
 		}
 	}
+}
+
+// copy is the fast path proper: copyTCP between two TCP sockets, io.Copy
+// otherwise (TLS).
+func (r *relayer) copy() (int64, error) {
+	src, ok1 := r.src.(*net.TCPConn)
+	dst, ok2 := r.dst.(*net.TCPConn)
+	if ok1 && ok2 {
+		return copyTCP(dst, src)
+	}
+	return io.Copy(r.dst, r.src)
 }
 
 // framed relays unit by unit through the framer until the source ends, or
