@@ -43,7 +43,7 @@ type corruptReceiptV1 struct {
 func (Corrupt) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             "file.corrupt",
-		Summary:        "flip, zero or truncate bytes of a file, and restore the exact original",
+		Summary:        "Flip, zero or truncate bytes of a file, and restore the exact original",
 		SummaryZH:      "篡改文件字节(翻转、清零或截断),恢复时还原原始内容",
 		Platforms:      []string{"linux", "windows"},
 		Outlives:       fault.OutlivesFilesystem,

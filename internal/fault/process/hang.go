@@ -31,7 +31,7 @@ type hangReceiptV1 struct {
 func (Hang) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             "process.hang",
-		Summary:        "stop a process (SIGSTOP) and resume it (SIGCONT) on recovery",
+		Summary:        "Stop a process (SIGSTOP) and resume it (SIGCONT) on recovery",
 		SummaryZH:      "挂起进程(SIGSTOP),恢复时继续运行(SIGCONT)",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess,
