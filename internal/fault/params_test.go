@@ -141,3 +141,23 @@ func TestConfinePath(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelThreadsAndPID1AreNeverTargets(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	h := fault.DefaultHost(t.TempDir())
+	for _, pid := range []int{0, 1, os.Getpid()} {
+		if _, _, err := h.CheckTarget("pid", pid); err == nil {
+			t.Errorf("pid %d accepted as a target", pid)
+		}
+	}
+	if st, err := h.ReadProcStat(2); err == nil && st.Comm == "kthreadd" {
+		if !st.KernelThread() {
+			t.Error("kthreadd not recognised as a kernel thread")
+		}
+		if _, _, err := h.CheckTarget("pid", 2); err == nil {
+			t.Error("kthreadd accepted as a target")
+		}
+	}
+}

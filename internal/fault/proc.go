@@ -25,8 +25,15 @@ type ProcStat struct {
 	Comm      string
 	State     byte // R, S, D, T (stopped), t, Z, …
 	PPID      int
+	Flags     uint64 // the kernel's PF_* flags
 	StartTime uint64
 }
+
+// pfKthread is PF_KTHREAD in the flags field of /proc/PID/stat.
+const pfKthread = 0x00200000
+
+// KernelThread reports whether the process is a kernel thread.
+func (s ProcStat) KernelThread() bool { return s.Flags&pfKthread != 0 }
 
 // ReadProcStat reads /proc/PID/stat under the host's proc root.
 func (h *Host) ReadProcStat(pid int) (ProcStat, error) {
@@ -55,6 +62,9 @@ func parseProcStat(s string) (ProcStat, error) {
 	st.State = f[0][0]
 	if st.PPID, err = strconv.Atoi(f[1]); err != nil {
 		return st, fmt.Errorf("parse stat ppid: %w", err)
+	}
+	if st.Flags, err = strconv.ParseUint(f[6], 10, 64); err != nil {
+		return st, fmt.Errorf("parse stat flags: %w", err)
 	}
 	if st.StartTime, err = strconv.ParseUint(f[19], 10, 64); err != nil {
 		return st, fmt.Errorf("parse stat starttime: %w", err)
@@ -92,7 +102,7 @@ func (h *Host) CheckTarget(param string, pid int) (Proc, ProcStat, error) {
 	if pid == os.Getpid() || pid == os.Getppid() {
 		return p, st, &ParamError{param, fmt.Sprintf("pid %d is bulwark itself", pid)}
 	}
-	if st.PPID == 2 || st.PID == 2 {
+	if st.KernelThread() {
 		return p, st, &ParamError{param, fmt.Sprintf("pid %d (%s) is a kernel thread", pid, st.Comm)}
 	}
 	if slices.Contains(h.DenyProcesses, st.Comm) {
