@@ -1,0 +1,210 @@
+//go:build linux
+
+package nft
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Render returns an nft-like text of a rule's expressions ("meta nfproto
+// ipv4 ip daddr @dst4 meta l4proto tcp th dport 8080 counter drop"). It
+// depends only on what the expressions mean, never on batch ids or counter
+// values, so a rule built here and the same rule read back from the kernel
+// render the same; an expression it does not know renders by its Go type,
+// which never equals a known one.
+func Render(exprs []expr.Any) string {
+	r := renderer{regs: map[uint32]loaded{}}
+	for _, e := range exprs {
+		r.add(e)
+	}
+	return strings.Join(r.parts, " ")
+}
+
+type loaded struct {
+	name string
+	kind valueKind
+}
+
+type valueKind int
+
+const (
+	rawValue valueKind = iota
+	nfprotoValue
+	l4protoValue
+	portValue
+	addrValue
+)
+
+type renderer struct {
+	regs  map[uint32]loaded
+	parts []string
+	v6    bool
+}
+
+func (r *renderer) add(e expr.Any) {
+	switch e := e.(type) {
+	case *expr.Meta:
+		r.meta(e)
+	case *expr.Payload:
+		r.payload(e)
+	case *expr.Cmp:
+		l := r.regs[e.Register]
+		text := r.value(l.kind, e.Data)
+		if l.kind == nfprotoValue {
+			r.v6 = len(e.Data) == 1 && e.Data[0] == unix.NFPROTO_IPV6
+		}
+		r.parts = append(r.parts, l.name+cmpOp(e.Op)+text)
+	case *expr.Range:
+		l := r.regs[e.Register]
+		r.parts = append(r.parts, l.name+cmpOp(e.Op)+r.value(l.kind, e.FromData)+"-"+r.value(l.kind, e.ToData))
+	case *expr.Lookup:
+		op := " @"
+		if e.Invert {
+			op = " != @"
+		}
+		r.parts = append(r.parts, r.regs[e.SourceRegister].name+op+e.SetName)
+	case *expr.Counter:
+		r.parts = append(r.parts, "counter")
+	case *expr.Verdict:
+		r.parts = append(r.parts, verdictText(e))
+	case *expr.Reject:
+		r.parts = append(r.parts, rejectText(e))
+	default:
+		r.parts = append(r.parts, fmt.Sprintf("<%T>", e))
+	}
+}
+
+func (r *renderer) meta(e *expr.Meta) {
+	if e.SourceRegister {
+		r.parts = append(r.parts, fmt.Sprintf("meta set key%d", e.Key))
+		return
+	}
+	switch e.Key {
+	case expr.MetaKeyNFPROTO:
+		r.regs[e.Register] = loaded{"meta nfproto", nfprotoValue}
+	case expr.MetaKeyL4PROTO:
+		r.regs[e.Register] = loaded{"meta l4proto", l4protoValue}
+	default:
+		r.regs[e.Register] = loaded{fmt.Sprintf("meta key%d", e.Key), rawValue}
+	}
+}
+
+func (r *renderer) payload(e *expr.Payload) {
+	if e.OperationType != expr.PayloadLoad {
+		r.parts = append(r.parts, fmt.Sprintf("payload write base%d %d/%d", e.Base, e.Offset, e.Len))
+		return
+	}
+	l := loaded{fmt.Sprintf("payload base%d %d/%d", e.Base, e.Offset, e.Len), rawValue}
+	ip := "ip"
+	if r.v6 {
+		ip = "ip6"
+	}
+	switch {
+	case e.Base == expr.PayloadBaseNetworkHeader && !r.v6 && e.Len == 4 && e.Offset == 12,
+		e.Base == expr.PayloadBaseNetworkHeader && r.v6 && e.Len == 16 && e.Offset == 8:
+		l = loaded{ip + " saddr", addrValue}
+	case e.Base == expr.PayloadBaseNetworkHeader && !r.v6 && e.Len == 4 && e.Offset == 16,
+		e.Base == expr.PayloadBaseNetworkHeader && r.v6 && e.Len == 16 && e.Offset == 24:
+		l = loaded{ip + " daddr", addrValue}
+	case e.Base == expr.PayloadBaseTransportHeader && e.Len == 2 && e.Offset == 0:
+		l = loaded{"th sport", portValue}
+	case e.Base == expr.PayloadBaseTransportHeader && e.Len == 2 && e.Offset == 2:
+		l = loaded{"th dport", portValue}
+	}
+	r.regs[e.DestRegister] = l
+}
+
+func (r *renderer) value(k valueKind, b []byte) string {
+	switch {
+	case k == nfprotoValue && len(b) == 1 && b[0] == unix.NFPROTO_IPV4:
+		return "ipv4"
+	case k == nfprotoValue && len(b) == 1 && b[0] == unix.NFPROTO_IPV6:
+		return "ipv6"
+	case k == l4protoValue && len(b) == 1:
+		return protoName(b[0])
+	case k == portValue && len(b) == 2:
+		return strconv.Itoa(int(binary.BigEndian.Uint16(b)))
+	case k == addrValue && (len(b) == 4 || len(b) == 16):
+		a, _ := netip.AddrFromSlice(b)
+		return a.String()
+	}
+	return "0x" + hex.EncodeToString(b)
+}
+
+func protoName(p byte) string {
+	switch p {
+	case unix.IPPROTO_TCP:
+		return "tcp"
+	case unix.IPPROTO_UDP:
+		return "udp"
+	case unix.IPPROTO_ICMP:
+		return "icmp"
+	case unix.IPPROTO_ICMPV6:
+		return "ipv6-icmp"
+	}
+	return strconv.Itoa(int(p))
+}
+
+func cmpOp(op expr.CmpOp) string {
+	switch op {
+	case expr.CmpOpEq:
+		return " "
+	case expr.CmpOpNeq:
+		return " != "
+	case expr.CmpOpLt:
+		return " < "
+	case expr.CmpOpLte:
+		return " <= "
+	case expr.CmpOpGt:
+		return " > "
+	case expr.CmpOpGte:
+		return " >= "
+	}
+	return fmt.Sprintf(" op%d ", op)
+}
+
+func verdictText(v *expr.Verdict) string {
+	switch v.Kind {
+	case expr.VerdictAccept:
+		return "accept"
+	case expr.VerdictDrop:
+		return "drop"
+	case expr.VerdictReturn:
+		return "return"
+	case expr.VerdictJump:
+		return "jump " + v.Chain
+	case expr.VerdictGoto:
+		return "goto " + v.Chain
+	case expr.VerdictContinue:
+		return "continue"
+	}
+	return fmt.Sprintf("verdict%d", v.Kind)
+}
+
+var icmpxCodes = map[uint8]string{
+	unix.NFT_REJECT_ICMPX_NO_ROUTE:         "no-route",
+	unix.NFT_REJECT_ICMPX_PORT_UNREACH:     "port-unreachable",
+	unix.NFT_REJECT_ICMPX_HOST_UNREACH:     "host-unreachable",
+	unix.NFT_REJECT_ICMPX_ADMIN_PROHIBITED: "admin-prohibited",
+}
+
+func rejectText(e *expr.Reject) string {
+	switch e.Type {
+	case unix.NFT_REJECT_TCP_RST:
+		return "reject with tcp reset"
+	case unix.NFT_REJECT_ICMPX_UNREACH:
+		if name, ok := icmpxCodes[e.Code]; ok {
+			return "reject with icmpx " + name
+		}
+		return fmt.Sprintf("reject with icmpx code %d", e.Code)
+	}
+	return fmt.Sprintf("reject type %d code %d", e.Type, e.Code)
+}
