@@ -21,13 +21,13 @@ type conn struct {
 
 	mu      sync.Mutex // guards the fields below
 	rng     *rand.Rand
-	rolls   map[string]bool   // per-connection dice by fault ID
-	plans   map[uint64]*plan  // per-exchange dice by exchange ID
-	framers [2]Framer         // chosen on the first entry to the fault path
+	rolls   map[string]bool  // per-connection dice by fault ID
+	plans   map[uint64]*plan // per-exchange dice by exchange ID
+	framers [2]Framer        // chosen on the first entry to the fault path
 	chosen  bool
 	dialled bool
 
-	moved atomic.Int64 // bytes relayed on the fast path
+	moved atomic.Int64  // bytes relayed on the fast path
 	wmu   [2]sync.Mutex // serialises writes towards upstream [0] and client [1]
 
 	done      chan struct{}

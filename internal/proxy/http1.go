@@ -34,9 +34,9 @@ type h1conn struct {
 }
 
 type h1exchange struct {
-	id       uint64
-	method   string
-	answer   []byte // the proxy's response; upstream never sees the request
+	id     uint64
+	method string
+	answer []byte // the proxy's response; upstream never sees the request
 }
 
 func (c *h1conn) push(method string) uint64 {

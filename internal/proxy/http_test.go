@@ -155,7 +155,7 @@ func TestHTTPKeepAliveAndBodies(t *testing.T) {
 	big := strings.Repeat("x", 100<<10)
 	for i, tc := range []struct {
 		method, path, body, want string
-		status               int
+		status                   int
 	}{
 		{"POST", "/echo", big, big, 200},
 		{"POST", "/fail", big, "", 500},

@@ -28,8 +28,8 @@ type relayer struct {
 	tr     *timedReader
 	r      *bufio.Reader // allocated on the first entry to the fault path
 	fr     Framer
-	fast   bool  // bytes moved on the fast path since fr was chosen
-	locked bool  // holding the destination write lock across Partial units
+	fast   bool // bytes moved on the fast path since fr was chosen
+	locked bool // holding the destination write lock across Partial units
 
 	held      [][]byte // data held by a heartbeat-passing hang, in order
 	heldBytes int
