@@ -202,6 +202,29 @@ func TestManagementExcluded(t *testing.T) {
 	}
 }
 
+// TestRejectBothWays rejects everything in both directions on a host joined
+// to a peer: connections either way are refused, not left to time out (the
+// kernel's own resets leave although their destination is cut).
+func TestRejectBothWays(t *testing.T) {
+	nstest.Require(t)
+	for _, params := range []map[string]string{
+		{"action": "reject"},
+		{"action": "reject", "destination": "10.99.0.0/24"},
+		{"action": "reject", "port": "8080"},
+	} {
+		host, peer := nstest.New(t), nstest.New(t)
+		nstest.Veth(t, host, peer, "10.99.0.1/24", "10.99.0.2/24")
+		host.Listen(t, "10.99.0.1:8080")
+		peer.Listen(t, "10.99.0.2:8080")
+		m := openManager(t, newHost(t, host))
+		f := inject(t, m, params, time.Minute)
+		mustBeCut(t, peer, "10.99.0.1:8080", true)
+		mustBeCut(t, host, "10.99.0.2:8080", true)
+		recoverFault(t, m, f.ID)
+		mustWork(t, peer, "10.99.0.1:8080")
+	}
+}
+
 // TestCompose runs two faults in one namespace: each cuts its own port, and
 // recovering one leaves the other in place and without drift.
 func TestCompose(t *testing.T) {

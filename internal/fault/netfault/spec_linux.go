@@ -95,6 +95,9 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			out = append(out, nft.NewRule(nft.NFProto(f == v6), nft.AddrInSet(f == v6, ingress, f.mgmtSet()), nft.Accept()))
 		}
 	}
+	if d.Action == ActionReject && d.Direction == DirBoth {
+		out = append(out, rejectAnswers(fams)...)
+	}
 	for _, f := range []family{v4, v6} {
 		if len(fams[f]) == 0 {
 			continue
@@ -114,6 +117,31 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 	}
 	return out
 }
+
+// rejectAnswers lets the kernel's own answers to rejected packets (a TCP
+// reset, an ICMP destination-unreachable) through the other direction's
+// chain: an answer to a rejected arriving packet leaves for a cut address,
+// and an answer to a rejected leaving packet arrives, locally, from one.
+// Without these rules a peer would see a timeout instead of a refusal.
+// Such answers carry no data, so letting every reset and unreachable pass
+// cuts nothing a partition means to cut.
+func rejectAnswers(fams map[family][]netip.Prefix) []nft.Rule {
+	out := []nft.Rule{nft.NewRule(nft.L4Proto(unix.IPPROTO_TCP), nft.TCPFlagSet(tcpRST), nft.Accept())}
+	if len(fams[v4]) > 0 {
+		out = append(out, nft.NewRule(nft.NFProto(false), nft.L4Proto(unix.IPPROTO_ICMP), nft.ICMPType(icmpDestUnreach), nft.Accept()))
+	}
+	if len(fams[v6]) > 0 {
+		out = append(out, nft.NewRule(nft.NFProto(true), nft.L4Proto(unix.IPPROTO_ICMPV6), nft.ICMPType(icmpv6DestUnreach), nft.Accept()))
+	}
+	return out
+}
+
+// The packet fields rejectAnswers matches.
+const (
+	tcpRST            = 0x04
+	icmpDestUnreach   = 3
+	icmpv6DestUnreach = 1
+)
 
 // protocols lists the transport protocols the fault's rules match, 0 for
 // any. A reject of everything answers tcp with a reset, so tcp gets a rule

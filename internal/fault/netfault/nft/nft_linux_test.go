@@ -65,6 +65,10 @@ func TestRender(t *testing.T) {
 			"meta nfproto ipv6 ip6 saddr @dst6 meta l4proto udp th dport 8000-8100 reject with icmpx port-unreachable"},
 		{"management port accept", nft.NewRule(nft.L4Proto(unix.IPPROTO_TCP), nft.PortInSet(true, "mgmt_ports"), nft.Accept()),
 			"meta l4proto tcp th sport @mgmt_ports accept"},
+		{"reset passes", nft.NewRule(nft.L4Proto(unix.IPPROTO_TCP), nft.TCPFlagSet(0x04), nft.Accept()),
+			"meta l4proto tcp tcp flags & 0x04 ^ 0x00 != 0x00 accept"},
+		{"unreachable passes", nft.NewRule(nft.NFProto(false), nft.L4Proto(unix.IPPROTO_ICMP), nft.ICMPType(3), nft.Accept()),
+			"meta nfproto ipv4 meta l4proto icmp th type 0x03 accept"},
 		{"tcp reset", nft.NewRule(nft.L4Proto(unix.IPPROTO_TCP), nft.RejectTCPReset()), "meta l4proto tcp reject with tcp reset"},
 	}
 	for _, tt := range tests {

@@ -65,6 +65,9 @@ func (r *renderer) add(e expr.Any) {
 	case *expr.Range:
 		l := r.regs[e.Register]
 		r.parts = append(r.parts, l.name+cmpOp(e.Op)+r.value(l.kind, e.FromData)+"-"+r.value(l.kind, e.ToData))
+	case *expr.Bitwise:
+		l := r.regs[e.SourceRegister]
+		r.regs[e.DestRegister] = loaded{fmt.Sprintf("%s & 0x%x ^ 0x%x", l.name, e.Mask, e.Xor), rawValue}
 	case *expr.Lookup:
 		op := " @"
 		if e.Invert {
@@ -118,6 +121,10 @@ func (r *renderer) payload(e *expr.Payload) {
 		l = loaded{"th sport", portValue}
 	case e.Base == expr.PayloadBaseTransportHeader && e.Len == 2 && e.Offset == 2:
 		l = loaded{"th dport", portValue}
+	case e.Base == expr.PayloadBaseTransportHeader && e.Len == 1 && e.Offset == 13:
+		l = loaded{"tcp flags", rawValue}
+	case e.Base == expr.PayloadBaseTransportHeader && e.Len == 1 && e.Offset == 0:
+		l = loaded{"th type", rawValue}
 	}
 	r.regs[e.DestRegister] = l
 }

@@ -106,3 +106,22 @@ func RejectTCPReset() []expr.Any {
 func RejectICMPX(code uint8) []expr.Any {
 	return []expr.Any{&expr.Reject{Type: unix.NFT_REJECT_ICMPX_UNREACH, Code: code}}
 }
+
+// TCPFlagSet matches TCP packets with the flag bit set ("tcp flags & rst
+// != 0"). Use it after L4Proto(tcp).
+func TCPFlagSet(flag byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 13, Len: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{flag}, Xor: []byte{0}},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0}},
+	}
+}
+
+// ICMPType matches the type of an ICMP or ICMPv6 message ("icmp type 3").
+// Use it after L4Proto(icmp) or L4Proto(ipv6-icmp).
+func ICMPType(typ byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{typ}},
+	}
+}
