@@ -190,15 +190,31 @@ var errKeepLocked = errors.New("keep thread locked")
 // onLockedThread runs enter, fn and the restore func returned by enter on one
 // goroutine locked to its thread. The thread is unlocked (and so reused) only when
 // restore succeeds; otherwise it dies with the goroutine. An enter error is
-// returned as is (enter must leave the thread unchanged when it fails).
+// returned as is (enter must leave the thread unchanged when it fails). A panic
+// or runtime.Goexit in fn is repeated in the caller.
 func onLockedThread(enter func() (restore func() error, err error), fn func() error) error {
-	type result struct {
-		err      error
-		done     bool // fn returned normally
-		panicked bool
-		pv       any
+	r := runLocked(enter, fn)
+	switch {
+	case r.panicked:
+		panic(r.pv)
+	case !r.done:
+		runtime.Goexit()
 	}
-	ch := make(chan result, 1)
+	return r.err
+}
+
+// lockedResult is how fn ended on its locked thread.
+type lockedResult struct {
+	err      error
+	done     bool // fn (or enter, failing) returned normally
+	panicked bool
+	pv       any
+}
+
+// runLocked is onLockedThread without re-raising; it never runs fn on the main
+// thread.
+func runLocked(enter func() (restore func() error, err error), fn func() error) lockedResult {
+	ch := make(chan lockedResult, 1)
 	go func() {
 		runtime.LockOSThread()
 		if unix.Gettid() == unix.Getpid() {
@@ -206,12 +222,12 @@ func onLockedThread(enter func() (restore func() error, err error), fn func() er
 			// exiting locked to it wedges it, still in the namespace it was moved to,
 			// and /proc/self/ns/* follow the main thread. Hold it so the nested
 			// goroutine cannot be scheduled here, and work on another thread.
-			err := onLockedThread(enter, fn)
+			r := runLocked(enter, fn)
 			runtime.UnlockOSThread()
-			ch <- result{err: err, done: true}
+			ch <- r
 			return
 		}
-		var r result
+		var r lockedResult
 		defer func() {
 			if p := recover(); p != nil {
 				r.panicked, r.pv = true, p
@@ -234,14 +250,7 @@ func onLockedThread(enter func() (restore func() error, err error), fn func() er
 		r.err = fn()
 		r.done = true
 	}()
-	r := <-ch
-	switch {
-	case r.panicked:
-		panic(r.pv)
-	case !r.done:
-		runtime.Goexit()
-	}
-	return r.err
+	return <-ch
 }
 
 // linkUp sets the named link up in the calling thread's network namespace.
