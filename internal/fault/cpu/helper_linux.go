@@ -249,21 +249,23 @@ func (h *helper) hold() {
 // writeStatus records the last second. A failure to write is not fatal:
 // the effect matters more than its report, and Status notices a stale file.
 func (h *helper) writeStatus(state, reason string) {
-	burn, use, rest := h.over(statusWindow)
 	s := &Status{
 		Time: time.Now().UTC(), Fault: h.cfg.fault, PID: os.Getpid(), State: state, Reason: reason,
 		Mode: h.cfg.mode, Target: h.cfg.percent, Deadline: h.cfg.deadline, CPUs: h.cpus,
-		Burn: burn, Usage: use, Achieved: make([]float64, len(burn)),
 	}
-	for i := range burn {
-		s.Achieved[i] = burn[i] + rest/float64(len(burn)) // the whole helper's share
-	}
-	if h.cfg.mode == ModeHold && use != nil {
-		s.Achieved = use
-	}
-	s.Total = mean(s.Achieved)
 	for _, b := range h.burners {
 		s.BurnTarget = append(s.BurnTarget, b.getTarget())
+	}
+	if len(h.samples) >= 2 { // else nothing measured yet
+		burn, use, rest := h.over(statusWindow)
+		s.Burn, s.Usage, s.Achieved = burn, use, make([]float64, len(burn))
+		for i := range burn {
+			s.Achieved[i] = burn[i] + rest/float64(len(burn)) // the whole helper's share
+		}
+		if h.cfg.mode == ModeHold && use != nil {
+			s.Achieved = use
+		}
+		s.Total = mean(s.Achieved)
 	}
 	if err := writeStatus(h.cfg.status, s); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", helperName, err)

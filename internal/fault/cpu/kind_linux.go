@@ -225,9 +225,30 @@ func (Kind) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwar
 		ev := fault.Evidence("level", false, "helper status is %s, written %s ago", s.State, age.Round(time.Millisecond))
 		return []bulwark.Evidence{ev}, fmt.Errorf("status %s: helper status is %s and %s old", ID, s.State, age.Round(time.Millisecond))
 	}
-	ok := math.Abs(s.Total-s.Target) <= statusTolerance
+	if len(s.Achieved) == 0 {
+		return []bulwark.Evidence{fault.Evidence("level", true, "helper started at %s; no level measured yet", s.Time.Format(time.RFC3339))}, nil
+	}
+	ok := levelOK(s)
 	return []bulwark.Evidence{fault.Evidence("level", ok, "achieved %.1f %% (per core %s) of %s target %g %% over the second to %s",
 		s.Total, percents(s.Achieved), s.Mode, s.Target, s.Time.Format(time.RFC3339))}, nil
+}
+
+// levelOK reports whether the achieved level is what the mode promises:
+// within statusTolerance of the target, or in hold mode above it only while
+// the other load alone is above it (the helper then burns nothing).
+func levelOK(s *Status) bool {
+	if math.Abs(s.Total-s.Target) <= statusTolerance {
+		return true
+	}
+	if s.Mode != ModeHold || s.Total < s.Target {
+		return false
+	}
+	for _, b := range s.BurnTarget {
+		if b > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func now(h *fault.Host) time.Time {

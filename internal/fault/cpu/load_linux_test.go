@@ -16,7 +16,9 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
 	"github.com/bulwarkhq/bulwark/internal/fault/cpu"
+	"github.com/bulwarkhq/bulwark/internal/fault/faulttest"
 	"github.com/bulwarkhq/bulwark/internal/hostmgr"
+	"github.com/bulwarkhq/bulwark/internal/testutil"
 )
 
 // TestLoadAccuracy injects 50 % on one core and measures the helper's CPU
@@ -24,17 +26,21 @@ import (
 // benchmark (bench/cpuload is that).
 func TestLoadAccuracy(t *testing.T) {
 	slow(t)
-	m := openManager(t, t.TempDir())
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
+	m := openManager(t, h)
 	f := inject(t, m, map[string]string{"percent": "50", "cores": "1"}, 30*time.Second)
 	p := onlyHelper(t, m.Host(), f.ID)
 	t.Logf("evidence: %+v", f.Evidence)
 	time.Sleep(300 * time.Millisecond) // past start-up
 	st := status(t, m, f.ID)
-	busy0, total0 := coreTicks(t, st.CPUs[0])
-	c0, t0 := taskCPU(t, p.PID), time.Now()
+	busy0, total0 := coreTicks(t, h, st.CPUs[0])
+	c0, t0 := taskCPU(t, h, p.PID), time.Now()
 	time.Sleep(2 * time.Second)
-	got := float64(taskCPU(t, p.PID)-c0) / float64(time.Since(t0)) * 100
-	busy1, total1 := coreTicks(t, st.CPUs[0])
+	got := float64(taskCPU(t, h, p.PID)-c0) / float64(time.Since(t0)) * 100
+	busy1, total1 := coreTicks(t, h, st.CPUs[0])
 	other := float64(busy1-busy0)/float64(total1-total0)*100 - got
 	t.Logf("helper used %.2f %% of one core over 2 s; other load on cpu%d: %.0f %%", got, st.CPUs[0], other)
 	if got < 47 && other > 100-47 {
@@ -55,7 +61,11 @@ func TestLoadAccuracy(t *testing.T) {
 // and reports the core's usage.
 func TestHoldMode(t *testing.T) {
 	slow(t)
-	m := openManager(t, t.TempDir())
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
+	m := openManager(t, h)
 	f := inject(t, m, map[string]string{"percent": "40", "mode": "hold"}, 30*time.Second)
 	onlyHelper(t, m.Host(), f.ID)
 	time.Sleep(1500 * time.Millisecond)
@@ -77,7 +87,10 @@ func TestHoldMode(t *testing.T) {
 // drift once the helper is gone.
 func TestStatus(t *testing.T) {
 	slow(t)
-	h := testHost(t)
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
 	r, p := applyDirect(t, h, map[string]string{"percent": "30"}, 30*time.Second)
 	k := kind(t)
 	time.Sleep(1200 * time.Millisecond)
@@ -99,7 +112,10 @@ func TestStatus(t *testing.T) {
 // TestHelperExitsAtDeadline starts a helper with a deadline 1 s away and
 // never recovers it: it must be gone shortly after.
 func TestHelperExitsAtDeadline(t *testing.T) {
-	h := testHost(t)
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
 	start := time.Now()
 	r, p := applyDirect(t, h, map[string]string{"percent": "10"}, time.Second)
 	waitGone(t, h, p, 3*time.Second)
@@ -127,7 +143,11 @@ func TestHelperRefusesPastDeadline(t *testing.T) {
 // TestRecoverTwice recovers through the manager, then again: both succeed
 // and the helper is gone.
 func TestRecoverTwice(t *testing.T) {
-	m := openManager(t, t.TempDir())
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
+	m := openManager(t, h)
 	f := inject(t, m, map[string]string{"percent": "20"}, 30*time.Second)
 	p := onlyHelper(t, m.Host(), f.ID)
 	recoverAndCheck(t, m, f.ID)
@@ -143,14 +163,17 @@ func TestRecoverTwice(t *testing.T) {
 // TestRecoverInNewManager recovers from the journal alone, in a manager that
 // did not inject.
 func TestRecoverInNewManager(t *testing.T) {
-	state := t.TempDir()
-	m := openManager(t, state)
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
+	m := openManager(t, h)
 	f := inject(t, m, map[string]string{"percent": "20"}, 30*time.Second)
 	p := onlyHelper(t, m.Host(), f.ID)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	m2 := openManager(t, state)
+	m2 := openManager(t, h)
 	if _, err := m2.RecoverAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +188,10 @@ func TestRecoverInNewManager(t *testing.T) {
 // (a crash between spawn and journaling): VerifyRecovered sees it, Recover
 // finds it by command line and stops it.
 func TestRecoverFindsStray(t *testing.T) {
-	h := testHost(t)
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
 	k := kind(t)
 	params, err := fault.Decode(k.Info(), map[string]string{"percent": "10"})
 	if err != nil {
@@ -203,7 +229,10 @@ func TestRecoverFindsStray(t *testing.T) {
 // TestFailedApplyLeavesNothing makes the helper fail at start (a receipt
 // asking for a CPU beyond the host's): Apply fails and nothing runs.
 func TestFailedApplyLeavesNothing(t *testing.T) {
-	h := testHost(t)
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
 	h.Exe = "/bin/false"
 	k := kind(t)
 	params, _ := fault.Decode(k.Info(), map[string]string{"percent": "10"})
@@ -233,13 +262,31 @@ func kind(t *testing.T) fault.Kind {
 	return k
 }
 
-func testHost(t *testing.T) *fault.Host {
-	return fault.DefaultHost(t.TempDir())
+// sandboxed re-runs the test in testutil's sandbox and returns the host
+// there; it returns nil in the parent, which then returns.
+func sandboxed(t *testing.T) *fault.Host {
+	t.Helper()
+	testutil.Require(t, "root", "netns")
+	if !testutil.Sandbox(t) {
+		return nil
+	}
+	return sandboxHost(t, faulttest.SandboxHost(t))
 }
 
-func openManager(t *testing.T, state string) *hostmgr.Manager {
+// sandboxHost points h.Exe at /proc/self/exe: the sandbox mounts a tmpfs on
+// /tmp, which hides the test binary's path under /tmp/go-build…, but the
+// running binary stays reachable through its own exe link.
+func sandboxHost(t *testing.T, h *fault.Host) *fault.Host {
 	t.Helper()
-	m, err := hostmgr.Open(context.Background(), hostmgr.Config{StateDir: state})
+	if _, err := os.Stat(h.Exe); err != nil {
+		h.Exe = "/proc/self/exe"
+	}
+	return h
+}
+
+func openManager(t *testing.T, h *fault.Host) *hostmgr.Manager {
+	t.Helper()
+	m, err := hostmgr.Open(context.Background(), hostmgr.Config{StateDir: h.StateDir, Host: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +385,7 @@ func status(t *testing.T, m *hostmgr.Manager, id string) *cpu.Status {
 }
 
 // helperProcs finds the fault's helpers by command line, independently of
-// the kind's own scan.
+// the kind's own scan; an empty id finds every cpu-burn helper.
 func helperProcs(t *testing.T, h *fault.Host, id string) []fault.Proc {
 	t.Helper()
 	ents, err := os.ReadDir(h.ProcRoot)
@@ -352,7 +399,7 @@ func helperProcs(t *testing.T, h *fault.Host, id string) []fault.Proc {
 			continue
 		}
 		b, _ := os.ReadFile(filepath.Join(h.ProcRoot, e.Name(), "cmdline"))
-		if !strings.Contains(string(b), "\x00helper\x00cpu-burn\x00--fault\x00"+id+"\x00") {
+		if !strings.Contains(string(b), "\x00helper\x00cpu-burn\x00--fault\x00"+id) {
 			continue
 		}
 		if p, st, err := h.Identify(pid); err == nil && st.State != 'Z' {
@@ -394,9 +441,9 @@ func waitFile(t *testing.T, path string) {
 }
 
 // taskCPU sums the schedstat run time of a process's threads.
-func taskCPU(t *testing.T, pid int) time.Duration {
+func taskCPU(t *testing.T, h *fault.Host, pid int) time.Duration {
 	t.Helper()
-	dir := fmt.Sprintf("/proc/%d/task", pid)
+	dir := filepath.Join(h.ProcRoot, strconv.Itoa(pid), "task")
 	tasks, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -414,9 +461,9 @@ func taskCPU(t *testing.T, pid int) time.Duration {
 }
 
 // coreTicks returns a CPU's busy and total ticks from /proc/stat.
-func coreTicks(t *testing.T, cpu int) (busy, total uint64) {
+func coreTicks(t *testing.T, h *fault.Host, cpu int) (busy, total uint64) {
 	t.Helper()
-	b, err := os.ReadFile("/proc/stat")
+	b, err := os.ReadFile(filepath.Join(h.ProcRoot, "stat"))
 	if err != nil {
 		t.Fatal(err)
 	}

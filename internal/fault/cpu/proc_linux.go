@@ -90,12 +90,15 @@ func stop(ctx context.Context, h *fault.Host, p fault.Proc) error {
 	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
 }
 
-// waitGone polls until p has exited (a zombie counts as gone: it burns
-// nothing) or the wait is over.
+// waitGone polls until p has exited or the wait is over. A zombie counts as
+// gone (it burns nothing), except one that is this process's own child: the
+// goroutine spawn left waiting on it reaps it in a moment, and waiting for
+// that leaves no zombie behind for a caller that checks the process table.
 func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
 	end := time.Now().Add(wait)
 	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		if !alive(h, p) {
+		st, same := h.Same(p)
+		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
 			return true
 		}
 		if time.Now().After(end) || ctx.Err() != nil {

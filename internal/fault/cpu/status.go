@@ -22,7 +22,8 @@ type Status struct {
 	CPUs     []int     `json:"cpus"`
 	// Achieved is, per core, the percentage the mode aims at over the last
 	// second: the helper's own burn (add) or the core's total usage from
-	// /proc/stat (hold). Total is their mean.
+	// /proc/stat (hold). Total is their mean. Achieved, Burn and Usage are
+	// empty in the first status, written before anything was measured.
 	Achieved []float64 `json:"achieved"`
 	Total    float64   `json:"total"`
 	// Burn is the helper's own CPU per core over the last second, from its
