@@ -1,0 +1,173 @@
+//go:build linux
+
+package dep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+// How long Recover waits for a helper to start draining or exit after
+// SIGTERM before it sends SIGKILL, and for it to go after SIGKILL.
+const (
+	termWait = 3 * time.Second
+	killWait = 3 * time.Second
+)
+
+// spawn starts the helper with stdin on /dev/null and its output in the
+// fault's helper.log, in a new session so no terminal or process-group signal
+// reaches it. It is not tied to the caller's life (no Pdeathsig): it ends at
+// its deadline or when Recover stops it.
+func spawn(h *fault.Host, d *receiptV1, dir, spec string) (fault.Proc, error) {
+	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(d.Exe, helperArgs(d, spec)...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fault.Proc{}, fmt.Errorf("start %s helper: %w", helperName, err)
+	}
+	// Reap the helper when it exits so it does not linger as a zombie in a
+	// long-lived caller; it exits by its deadline at the latest.
+	go func() { _ = cmd.Wait() }()
+	p, _, err := h.Identify(cmd.Process.Pid)
+	if err != nil {
+		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, logTail(dir))
+	}
+	return p, nil
+}
+
+// logTail returns the end of the helper's log, for error messages.
+func logTail(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
+	s := strings.TrimSpace(string(b))
+	if len(s) > 500 {
+		s = "…" + s[len(s)-500:]
+	}
+	if s == "" {
+		return "no output"
+	}
+	return s
+}
+
+// findHelpers scans the host's proc root for the fault's helpers: every live
+// process whose command line is `<exe> helper dep-proxy --fault ID …`.
+func findHelpers(h *fault.Host, d *receiptV1) ([]fault.Proc, int, error) {
+	ents, err := os.ReadDir(h.ProcRoot)
+	if err != nil {
+		return nil, 0, fmt.Errorf("scan processes: %w", err)
+	}
+	var found []fault.Proc
+	scanned := 0
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		scanned++
+		b, err := os.ReadFile(filepath.Join(h.ProcRoot, e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		if !isHelperArgv(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), d.Exe, d.Fault) {
+			continue
+		}
+		if p, st, err := h.Identify(pid); err == nil && st.State != 'Z' {
+			found = append(found, p)
+		}
+	}
+	return found, scanned, nil
+}
+
+// helpers returns the journaled helper if it still runs, and any strays.
+func helpers(h *fault.Host, d *receiptV1) ([]fault.Proc, int, error) {
+	var out []fault.Proc
+	if d.Helper != nil && alive(h, *d.Helper) {
+		out = append(out, *d.Helper)
+	}
+	strays, scanned, err := findHelpers(h, d)
+	for _, p := range strays {
+		if d.Helper == nil || p != *d.Helper {
+			out = append(out, p)
+		}
+	}
+	return out, scanned, err
+}
+
+// alive reports whether p still names the same, not yet exited process.
+func alive(h *fault.Host, p fault.Proc) bool {
+	st, ok := h.Same(p)
+	return ok && st.State != 'Z' && st.State != 'X'
+}
+
+// stop asks a helper to wind down with SIGTERM and waits until it has exited,
+// or has removed its fault and is draining live proxied connections (those
+// are not cut). A helper that does neither in time gets SIGKILL. Signals go
+// through h.Signal, which checks the pid's start time first.
+func stop(ctx context.Context, h *fault.Host, p fault.Proc, status string) error {
+	if err := h.Signal(p, syscall.SIGTERM); errors.Is(err, fault.ErrGone) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("stop helper %s: %w", p, err)
+	}
+	if waitFor(ctx, termWait, func() bool { return !alive(h, p) || draining(status, p.PID) }) {
+		reaped(ctx, h, p)
+		return nil
+	}
+	if err := h.Signal(p, syscall.SIGKILL); errors.Is(err, fault.ErrGone) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("stop helper %s: %w", p, err)
+	}
+	if waitFor(ctx, killWait, func() bool { return !alive(h, p) }) {
+		reaped(ctx, h, p)
+		return nil
+	}
+	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
+}
+
+// draining reports whether the helper with pid says it has no fault left
+// and lets live proxied connections finish. With none left it exits at once,
+// so stop waits for that instead.
+func draining(status string, pid int) bool {
+	s, err := readStatus(status)
+	return err == nil && s.PID == pid && s.Faults == 0 && s.State == stateDraining && s.Conns > 0
+}
+
+// reaped gives the parent of an exited helper (often this process, which
+// reaps it in a goroutine) a moment to collect its zombie, so that the
+// process table is as before once Recover returns.
+func reaped(ctx context.Context, h *fault.Host, p fault.Proc) {
+	if alive(h, p) {
+		return // draining
+	}
+	waitFor(ctx, 500*time.Millisecond, func() bool { _, same := h.Same(p); return !same })
+}
+
+// waitFor polls cond until it holds or wait is over.
+func waitFor(ctx context.Context, wait time.Duration, cond func() bool) bool {
+	end := time.Now().Add(wait)
+	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+	}
+}
