@@ -143,6 +143,7 @@ func newRoot(env *Env) *cobra.Command {
 			faultCommand(g),
 			guardCommand(g),
 			helperCommand(),
+			proxyCommand(g),
 		},
 	}.cobra()
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "host state directory (env BULWARK_STATE_DIR, default /var/lib/bulwark)")
