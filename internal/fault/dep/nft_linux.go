@@ -460,7 +460,6 @@ func nftFor(h *fault.Host, r *fault.Receipt) (*nftConn, error) {
 	return openNFT(h.NetNSPath, 0)
 }
 
-
 // deleteElements removes the fault's set elements in one batch, so that
 // the rules match nothing from now on.
 func deleteElements(c *nftConn, d *receiptV1) error {

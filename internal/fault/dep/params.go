@@ -39,7 +39,6 @@ type params interface {
 	kindID() string
 }
 
-
 // check validates the common block; each Validate calls it.
 func (c common) check() error {
 	if _, _, err := splitTarget(c.Target); err != nil {
