@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -189,12 +190,14 @@ func (transparent) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	}
 	target := netip.AddrPortFrom(d.Addrs[0], d.Port).String()
 	start := time.Now()
+	// A reset is what dep.down answers; the helper's counter decides.
 	conn, err := (&net.Dialer{Timeout: probeTimeout}).DialContext(ctx, "tcp", target)
-	if err != nil {
+	if err == nil {
+		conn.Close()
+	} else if !errors.Is(err, syscall.ECONNRESET) {
 		ev = append(ev, fault.Evidence("redirect", false, "connect to %s: %v", target, err))
 		return ev, fmt.Errorf("verify %s: connect to %s: %w", r.Kind, target, err)
 	}
-	conn.Close()
 	ok := waitFor(ctx, probeTimeout, func() bool {
 		s, err := readStatus(status)
 		return err == nil && s.Accepted > before.Accepted
