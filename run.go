@@ -213,8 +213,8 @@ func (u RunUpdate) Apply(r *Run) {
 	}
 }
 
-// RunFilter narrows a listing of runs. Empty fields match everything. Runs
-// come newest first (by id, which sorts by creation time).
+// RunFilter narrows a listing of runs. Nil and zero fields match
+// everything; the rest must all match. Runs come newest first.
 type RunFilter struct {
 	ID          *string
 	DrillName   *string

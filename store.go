@@ -27,8 +27,9 @@ type RunStore interface {
 	// FindRunByID returns the run with the given id, or ENOTFOUND.
 	FindRunByID(ctx context.Context, id string) (*Run, error)
 
-	// FindRuns returns the runs that match filter, newest first, and the
-	// number of matching runs regardless of Offset and Limit.
+	// FindRuns returns the runs that match filter, newest first (by
+	// CreatedAt, then id descending), and the number of matching runs
+	// regardless of Offset and Limit.
 	FindRuns(ctx context.Context, filter RunFilter) ([]*Run, int, error)
 
 	// UpdateRun applies upd to the run and returns the updated run. A
@@ -36,7 +37,8 @@ type RunStore interface {
 	// and verdict are final: changing them is ECONFLICT.
 	UpdateRun(ctx context.Context, id string, upd RunUpdate) (*Run, error)
 
-	// UnfinishedRuns returns every run that is not finished, oldest first.
+	// UnfinishedRuns returns every run that is not finished, oldest first
+	// (by CreatedAt, then id).
 	// Any bulwark command that may touch a host calls it at start to find
 	// runs whose process was killed, recover their faults and finish them
 	// with the verdict error.
@@ -59,8 +61,9 @@ type RunStore interface {
 	AppendSamples(ctx context.Context, samples []Sample) error
 
 	// Samples returns the run's samples with from <= Time < to, ordered by
-	// Time. An empty probe means every probe; a zero from or to leaves that
-	// end open. An unknown run is ENOTFOUND.
+	// Time, then probe, then the order they were appended. An empty probe
+	// means every probe; a zero from or to leaves that end open. An unknown
+	// run is ENOTFOUND.
 	Samples(ctx context.Context, runID, probe string, from, to time.Time) ([]*Sample, error)
 
 	// PutReport stores a report, replacing any with the same run, format
