@@ -75,7 +75,7 @@ func trimFloat(v float64, prec int) string {
 // rather than rounds, so a rate just under a tolerance never shows as
 // equal to it.
 func fmtRate(r float64) string {
-	return trimFloat(math.Floor(r*10000)/100, 2) + "%"
+	return trimFloat(math.Floor(r*10000+1e-6)/100, 2) + "%"
 }
 
 // fmtTime formats t in loc to the second, as a date and a time.
