@@ -201,8 +201,26 @@ func merge(old *Alert, a Alert) bool {
 	if old.AckedAt != nil {
 		a.AckedAt, a.AckedBy = old.AckedAt, old.AckedBy
 	}
+	// An update may say less than the first event (Zabbix's recovery carries
+	// no tags): keep what is not repeated.
+	a.Host, a.HostIP, a.System = cmp(a.Host, old.Host), cmp(a.HostIP, old.HostIP), cmp(a.System, old.System)
+	a.Severity, a.Title = cmp(a.Severity, old.Severity), cmp(a.Title, old.Title)
+	a.Labels = mergeMaps(old.Labels, a.Labels)
+	a.Annotations = mergeMaps(old.Annotations, a.Annotations)
 	*old = a
 	return changed
+}
+
+// mergeMaps returns old overlaid with new.
+func mergeMaps(old, new map[string]string) map[string]string {
+	if len(old) == 0 {
+		return new
+	}
+	m := cloneMap(old)
+	for k, v := range new {
+		m[k] = v
+	}
+	return m
 }
 
 // notifyLocked sends a copy of a to every subscriber without blocking.
