@@ -51,12 +51,15 @@ func TestLoadRateAndLatency(t *testing.T) {
 	if m.SuccessRate != 1 {
 		t.Fatalf("success rate %v, want 1: %+v", m.SuccessRate, firstFailure(rs))
 	}
-	// The server adds 20 ms; loopback and scheduling add little.
-	if m.P50 < 20*time.Millisecond || m.P50 > 35*time.Millisecond {
-		t.Errorf("p50 %v, want 20–35ms", m.P50)
+	// The server adds 20 ms, so no successful transaction is faster; the
+	// median sits just above it. The tail is left loose: this 2-core machine
+	// is shared with other test runs under -race, and percentile arithmetic
+	// itself is tested in TestNearestRank.
+	if m.P50 < 20*time.Millisecond || m.P50 > 50*time.Millisecond {
+		t.Errorf("p50 %v, want 20–50ms", m.P50)
 	}
-	if m.P99 < 20*time.Millisecond || m.P99 > 80*time.Millisecond {
-		t.Errorf("p99 %v, want 20–80ms", m.P99)
+	if m.P90 < m.P50 || m.P99 < m.P90 || m.P99 > time.Second {
+		t.Errorf("p50 %v, p90 %v, p99 %v: want ordered and under the 1s timeout", m.P50, m.P90, m.P99)
 	}
 }
 
