@@ -68,6 +68,7 @@ func (b *bench) inject(ctx context.Context, params map[string]string, d time.Dur
 	if err != nil {
 		return f, 0, 0, err
 	}
+	boostSession(pid)
 	st, err := cpu.ReadStatus(filepath.Join(b.dir, "data", f.ID, "status.json"))
 	if err != nil {
 		return f, pid, 0, err
@@ -88,10 +89,11 @@ func (b *bench) startStress(pct float64, cpuN int, d time.Duration) (*exec.Cmd, 
 	}
 	cmd := exec.Command(b.stress, "--cpu", "1", "--cpu-load", fmt.Sprint(pct), "--taskset", fmt.Sprint(cpuN),
 		"--timeout", fmt.Sprintf("%ds", int(d.Seconds())+1), "--quiet")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // its own session, like the helper
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start stress-ng: %w", err)
 	}
+	boostSession(cmd.Process.Pid)
 	return cmd, nil
 }
 
@@ -105,11 +107,27 @@ func stopGroup(cmd *exec.Cmd) {
 // cpuN, for the hold run.
 func (b *bench) startBurner(pct float64, cpuN int) (*exec.Cmd, error) {
 	cmd := exec.Command(b.exe, "burn", fmt.Sprint(cpuN), fmt.Sprint(pct))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start burner: %w", err)
 	}
+	boostSession(cmd.Process.Pid)
 	return cmd, nil
+}
+
+// boost says whether boostSession raises the measured loads' priority.
+var boost bool
+
+// boostSession sets the autogroup nice of pid's session to -19 when -boost
+// is on. The autogroup's weight, not the threads' nice, decides its share
+// against other sessions.
+func boostSession(pid int) {
+	if !boost {
+		return
+	}
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte("-19"), 0); err != nil {
+		fmt.Fprintln(os.Stderr, "cpuload: boost:", err)
+	}
 }
 
 // sleepCtx sleeps for d or until ctx is done.

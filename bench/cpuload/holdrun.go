@@ -45,17 +45,16 @@ func (b *bench) holdRun(ctx context.Context, o options) error {
 		}
 	}
 	fmt.Printf("Hold: cpu%d at %g %% while a background burner comes and goes (%d s phases, last %d s measured, /proc/stat)\n", cpuN, o.hold, o.holdPhase, o.holdPhase-1)
-	fmt.Printf("%-10s %-8s | %-30s | %-30s\n", "background", "expected", "bulwark --mode hold", "stress-ng --cpu-load (add only)")
-	fmt.Printf("%-10s %-8s | %9s %9s %9s | %9s %9s %9s\n", "%", "usage %", "usage", "err", "own burn", "usage", "err", "own burn")
+	fmt.Printf("%-10s | %-38s | %-38s\n", "background", "bulwark --mode hold", "stress-ng --cpu-load (adds only)")
+	fmt.Printf("%-10s | %7s %7s %7s %6s %7s | %7s %7s %7s %6s %7s\n", "%", "other", "expect", "usage", "err", "own", "other", "expect", "usage", "err", "own")
 	for i, p := range bw {
-		want := max(o.hold, p.bg)
-		row := fmt.Sprintf("%-10g %-8g | %9.1f %+9.1f %9.1f", p.bg, want, p.usage, p.usage-want, p.own)
+		row := fmt.Sprintf("%-10g | %s", p.bg, p.cells(o.hold))
 		if sw != nil {
-			row += fmt.Sprintf(" | %9.1f %+9.1f %9.1f", sw[i].usage, sw[i].usage-want, sw[i].own)
+			row += " | " + sw[i].cells(o.hold)
 		}
 		fmt.Println(row)
 	}
-	fmt.Println("expected = max(target, background); usage includes load we did not start")
+	fmt.Println("other = usage - own: the background burner plus load we did not start; expect = max(target, other); err = usage - expect")
 	fmt.Println()
 	return nil
 }
@@ -88,6 +87,12 @@ func (b *bench) phases(ctx context.Context, cpuN int, per time.Duration, pidsFn 
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+func (p phase) cells(target float64) string {
+	other := max(p.usage-p.own, 0)
+	want := max(target, other)
+	return fmt.Sprintf("%7.1f %7.1f %7.1f %+6.1f %7.1f", other, want, p.usage, p.usage-want, p.own)
 }
 
 func ownCPU(pidsFn func() []int) (d time.Duration) {

@@ -66,7 +66,7 @@ func (b *bench) latencyOnce(ctx context.Context) (active, visible, gone time.Dur
 	for _, p := range pids() {
 		seen[p] = true
 	}
-	wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	t0 := time.Now()
 	res := make(chan time.Duration, 1)
@@ -104,9 +104,9 @@ func (b *bench) watchBurn(ctx context.Context, seen map[int]bool, t0 time.Time) 
 				if len(a) > 2 && a[0] == b.exe && a[1] == "helper" && a[2] == "cpu-burn" {
 					pid = p
 				}
-				// A child between fork and exec still shows this program's
-				// command line: look at it again next time.
-				seen[p] = len(a) > 0 && a[0] != b.exe
+				// A child between fork and exec shows this program's command
+				// line, or none while exec swaps it: look at it again.
+				seen[p] = a[0] != "" && a[0] != b.exe
 
 			}
 		}
@@ -134,7 +134,7 @@ func (b *bench) stressVisible(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	defer stopGroup(cmd)
-	for end := t0.Add(3 * time.Second); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(250 * time.Microsecond) {
+	for end := t0.Add(10 * time.Second); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(250 * time.Microsecond) {
 		for _, p := range tree(cmd.Process.Pid)[1:] {
 			if all, _, _ := schedCPU(p, ""); all >= visibleBurn {
 				return time.Since(t0), nil

@@ -205,3 +205,15 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	i := int(p/100*float64(len(s))+0.999999) - 1
 	return s[min(max(i, 0), len(s)-1)]
 }
+
+// niceValue returns this process's nice value (from /proc/self/stat).
+func niceValue() int {
+	b, _ := os.ReadFile("/proc/self/stat")
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 17 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[16])
+	return n
+}

@@ -19,6 +19,9 @@ import (
 const (
 	periodMin = 8 * time.Millisecond
 	periodMax = 12 * time.Millisecond
+	// idleNap is how long a burner with nothing to burn sleeps before it
+	// looks at its target again: the hold controller's sampling interval.
+	idleNap = 100 * time.Millisecond
 )
 
 // burner burns a set share of one CPU on one locked, pinned OS thread.
@@ -79,6 +82,15 @@ func (b *burner) loop(ctx context.Context) {
 		period := periodMin + rand.N(periodMax-periodMin)
 		pstart := time.Now()
 		tgt := max(b.getTarget()-b.getOffset(), 0)
+		if tgt == 0 {
+			// Nothing to burn (hold with the cores already busy enough):
+			// park the goroutine until the next set-point instead of
+			// waking a hundred times a second.
+			time.Sleep(idleNap)
+			last, lastCPU, debt = time.Now(), threadCPU(), 0
+			b.cpuNS.Store(int64(lastCPU - start))
+			continue
+		}
 		budget := min(max(share(tgt, period)+debt, 0), period)
 		starved := spin(budget, pstart.Add(period))
 		clk.sleepUntil(pstart.Add(period))
