@@ -141,6 +141,7 @@ func newRoot(env *Env) *cobra.Command {
 		children: []*cobra.Command{
 			versionCommand(env),
 			faultCommand(g),
+			drillCommand(g),
 			guardCommand(g),
 			helperCommand(),
 			proxyCommand(g),
