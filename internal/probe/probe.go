@@ -42,9 +42,9 @@ type Probe interface {
 type Streamer interface {
 	Probe
 	// Stream produces Results until ctx is done, calling emit for each one
-	// (never concurrently), and returns after every transaction it started has
-	// finished; a transaction cut short by ctx is not emitted. It returns nil
-	// when ctx ends it.
+	// (never concurrently). When ctx is done it starts no more transactions,
+	// lets those in flight finish under their own timeout, emits them and
+	// returns nil.
 	Stream(ctx context.Context, emit func(Result)) error
 }
 

@@ -50,9 +50,10 @@ func (s *Sampler) Start(ctx context.Context) {
 	}()
 }
 
-// Stop stops sampling and waits for the goroutine to finish, including a
-// check in progress (which ctx cancels). It is idempotent; the probe is not
-// closed.
+// Stop stops sampling and waits for the goroutine to finish: a check in
+// progress is cancelled and not delivered; a Streamer's transactions in
+// flight finish (within the probe's timeout) and are delivered. It is
+// idempotent; the probe is not closed.
 func (s *Sampler) Stop() {
 	s.mu.Lock()
 	cancel, done := s.cancel, s.done
