@@ -24,7 +24,12 @@ type decoder struct {
 	index   *index
 	anchors map[string]ast.Node
 	depth   int
+	nodes   int
 }
+
+// maxNodes bounds the values decoded, aliases expanded, so that a small
+// file of nested aliases cannot take exponential time.
+const maxNodes = 100_000
 
 // maxDepth bounds nesting so that a hostile file cannot exhaust the stack.
 const maxDepth = 64
@@ -45,6 +50,19 @@ func posOf(n ast.Node) position {
 		return position{}
 	}
 	return position{tk.Position.Line, tk.Position.Column}
+}
+
+// anchorCollector records every anchor in the document up front, so that
+// an alias resolves even when its anchor sits under a field that is
+// reported as unknown and never decoded.
+type anchorCollector map[string]ast.Node
+
+// Visit implements ast.Visitor.
+func (a anchorCollector) Visit(n ast.Node) ast.Visitor {
+	if an, ok := n.(*ast.AnchorNode); ok && an.Name != nil {
+		a[an.Name.String()] = an.Value
+	}
+	return a
 }
 
 // resolve looks through tags, anchors and aliases.
@@ -85,6 +103,12 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 	d.index.values[path] = posOf(n)
 	if _, null := n.(*ast.NullNode); null {
 		return // absent: the zero value
+	}
+	if d.nodes++; d.nodes == maxNodes {
+		d.probs.at(posOf(n), path, "too many values (aliases expand to more than %d)", maxNodes)
+	}
+	if d.nodes >= maxNodes {
+		return
 	}
 	if d.depth++; d.depth > maxDepth {
 		d.probs.at(posOf(n), path, "nested too deeply")
@@ -131,7 +155,7 @@ func (d *decoder) mapping(n ast.Node, path string) ([]*ast.MappingValueNode, boo
 	case *ast.MappingValueNode:
 		return []*ast.MappingValueNode{m}, true
 	}
-	d.probs.at(posOf(n), path, "must be a mapping, not %s", describe(n))
+	d.bad(n, path, "must be a mapping, not %s", describe(n))
 	return nil, false
 }
 
@@ -182,7 +206,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string) {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		d.probs.at(posOf(n), path, "must be a list, not %s", describe(n))
+		d.bad(n, path, "must be a list, not %s", describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))

@@ -70,7 +70,9 @@ func Parse(name string, data []byte, opts ...Option) (*Drill, error) {
 		return nil, &Error{Problems: ps.sorted()}
 	}
 	d := &Drill{}
-	dec := &decoder{probs: ps, index: ix, anchors: map[string]ast.Node{}}
+	anchors := anchorCollector{}
+	ast.Walk(anchors, body)
+	dec := &decoder{probs: ps, index: ix, anchors: anchors}
 	dec.decode(body, reflect.ValueOf(d).Elem(), "")
 	(&validator{o: o, ps: ps, index: ix}).drill(d)
 	var errs []Problem

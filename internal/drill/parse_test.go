@@ -3,6 +3,7 @@ package drill_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -187,4 +188,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error is not a non-empty *drill.Error: %v", err)
 		}
 	})
+}
+
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: bulwark/v1\nkind: Drill\nmetadata: {name: x, system: s, environment: e}\nx0: &a0 {wait: 1s}\n")
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d {parallel: [*a%d, *a%d]}\n", i, i, i-1, i-1)
+	}
+	b.WriteString("spec:\n  steps: [*a29]\n")
+	_, err := drill.Parse("bomb.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "too many values") {
+		t.Fatalf("Parse: %v", err)
+	}
 }
