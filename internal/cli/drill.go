@@ -19,6 +19,7 @@ func drillCommand(g *globals) *cobra.Command {
 		short: "Validate and run drill files",
 		children: []*cobra.Command{
 			drillValidateCommand(g),
+			drillRunCommand(g),
 			drillSchemaCommand(g),
 		},
 	}.cobra()

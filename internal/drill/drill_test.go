@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/internal/drill"
-	"github.com/bulwarkhq/bulwark/internal/fault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/all"
 )
 
@@ -93,30 +92,10 @@ func TestGoodFiles(t *testing.T) {
 	}
 }
 
-// designExampleTolerance accepts the one problem the DESIGN §5 example may
-// have today: its dep.slow step. Until the dep.* kinds are registered
-// (fault.Lookup("dep.slow") fails) the step is an unknown kind; once they
-// are, the example must parse cleanly, except that a dep.slow whose target
-// field is not named "address" (the example's target: {address: …}) is a
-// contract mismatch between the kind and DESIGN §5, which skips the test
-// with that message rather than hiding it.
+// designExampleTolerance: the DESIGN §5 example must parse cleanly now that
+// the dep.* kinds are registered and accept target.address.
 func designExampleTolerance(t *testing.T, err error) error {
 	t.Helper()
-	var de *drill.Error
-	if err == nil || !errors.As(err, &de) || len(de.Problems) != 1 || !strings.HasPrefix(de.Problems[0].Path, "spec.steps[0].") {
-		return err
-	}
-	msg := de.Problems[0].Message
-	if _, lerr := fault.Lookup("dep.slow"); lerr != nil {
-		if strings.Contains(msg, `unknown fault kind "dep.slow"`) {
-			t.Log("dep.slow is not registered yet; only its step is reported")
-			return nil
-		}
-		return err
-	}
-	if strings.Contains(msg, `dep.slow has no target field "address"`) {
-		t.Skipf("DESIGN §5 example: %s — dep.slow must accept target.address", de.Problems[0])
-	}
 	return err
 }
 

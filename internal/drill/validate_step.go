@@ -123,6 +123,7 @@ func (v *validator) mergeTarget(s *Step, path string, info fault.KindInfo, schem
 	for _, p := range schema {
 		if p.Target {
 			targets = append(targets, p.Name)
+			targets = append(targets, p.Aliases...)
 		}
 	}
 	for k, val := range s.Target {

@@ -29,8 +29,8 @@ func (o Outlives) EndsAtReboot() bool { return o != OutlivesFilesystem }
 
 // KindInfo describes a kind. ID is "area.verb" ("cpu.load", "net.partition").
 type KindInfo struct {
-	ID      string
-	Summary string // one line, English
+	ID        string
+	Summary   string // one line, English
 	SummaryZH string // one line, zh-CN
 	// Platforms lists the GOOS values the kind supports.
 	Platforms []string

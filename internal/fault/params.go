@@ -38,8 +38,11 @@ type Param struct {
 	Min      *float64 `json:"min,omitempty"`
 	Max      *float64 `json:"max,omitempty"`
 	Enum     []string `json:"enum,omitempty"`
-	Help     string   `json:"help,omitempty"`
-	field    []int
+	// Aliases are other names accepted for the parameter (a drill step's
+	// target: {address: …} for a kind whose flag is --target).
+	Aliases []string `json:"aliases,omitempty"`
+	Help    string   `json:"help,omitempty"`
+	field   []int
 }
 
 // Validator is implemented by parameter structs with checks beyond the tags
@@ -107,6 +110,9 @@ func paramFromField(f reflect.StructField, tag string) (Param, error) {
 	if e := f.Tag.Get("enum"); e != "" {
 		p.Enum = strings.Split(e, ",")
 	}
+	if a := f.Tag.Get("alias"); a != "" {
+		p.Aliases = strings.Split(a, ",")
+	}
 	for _, b := range []struct {
 		tag string
 		dst **float64
@@ -155,10 +161,9 @@ func Decode(info KindInfo, values map[string]string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name := range values {
-		if !slices.ContainsFunc(schema, func(p Param) bool { return p.Name == name }) {
-			return nil, &ParamError{name, fmt.Sprintf("%s has no parameter %q (it has: %s)", info.ID, name, paramNames(schema))}
-		}
+	values, err = resolveAliases(info, schema, values)
+	if err != nil {
+		return nil, err
 	}
 	v := reflect.ValueOf(params).Elem()
 	for _, p := range schema {
@@ -189,6 +194,24 @@ func Decode(info KindInfo, values map[string]string) (any, error) {
 		}
 	}
 	return params, nil
+}
+
+// resolveAliases renames aliased parameters to their names and refuses
+// unknown names and a parameter given under two names.
+func resolveAliases(info KindInfo, schema []Param, values map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(values))
+	for name, v := range values {
+		i := slices.IndexFunc(schema, func(p Param) bool { return p.Name == name || slices.Contains(p.Aliases, name) })
+		if i < 0 {
+			return nil, &ParamError{name, fmt.Sprintf("%s has no parameter %q (it has: %s)", info.ID, name, paramNames(schema))}
+		}
+		canon := schema[i].Name
+		if _, dup := out[canon]; dup {
+			return nil, &ParamError{canon, "given twice (under its name and an alias)"}
+		}
+		out[canon] = v
+	}
+	return out, nil
 }
 
 func paramNames(schema []Param) string {

@@ -161,3 +161,17 @@ func TestKernelThreadsAndPID1AreNeverTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestAliases(t *testing.T) {
+	type aliased struct {
+		Target string `param:"target,required,target" alias:"address"`
+	}
+	info := fault.KindInfo{ID: "test.alias", NewParams: func() any { return new(aliased) }}
+	p, err := fault.Decode(info, map[string]string{"address": "10.0.0.1:80"})
+	if err != nil || p.(*aliased).Target != "10.0.0.1:80" {
+		t.Fatalf("alias: %v %+v", err, p)
+	}
+	if _, err := fault.Decode(info, map[string]string{"address": "a:1", "target": "b:2"}); err == nil {
+		t.Fatal("a parameter under two names accepted")
+	}
+}

@@ -197,7 +197,7 @@ func validHostname(h string) bool {
 
 // SlowParams are dep.slow's parameters.
 type SlowParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
@@ -234,7 +234,7 @@ func (p *SlowParams) Validate() error {
 
 // HangParams are dep.hang's parameters.
 type HangParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
@@ -268,7 +268,7 @@ func (p *HangParams) Validate() error {
 
 // DownParams are dep.down's parameters.
 type DownParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a new connection is refused"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
@@ -295,7 +295,7 @@ func (p *DownParams) Validate() error { return p.common().check() }
 
 // ErrorParams are dep.error's parameters.
 type ErrorParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default request)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
@@ -338,7 +338,7 @@ func (p *ErrorParams) Validate() error {
 
 // TruncateParams are dep.truncate's parameters.
 type TruncateParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"connection: --bytes per connection; chunk or request: per unit or message (default connection)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
@@ -370,7 +370,7 @@ func (p *TruncateParams) Validate() error {
 
 // TLSParams are dep.tls's parameters.
 type TLSParams struct {
-	Target     string          `param:"target,required,target" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
 	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a connection gets the bad certificate"`
 	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
 	Method     string          `param:"method" help:"only HTTP requests with this method"`
