@@ -33,6 +33,7 @@ type burner struct {
 	// use, so that the whole process adds the target and not a bit more.
 	offset atomic.Uint64
 	cpuNS  atomic.Int64 // CPU the burn thread has used since it started, ns
+	sink   uint64       // the spin's arithmetic, kept so it is not optimised away
 }
 
 func newBurner(cpu int, target float64) *burner {
@@ -92,7 +93,7 @@ func (b *burner) loop(ctx context.Context) {
 			continue
 		}
 		budget := min(max(share(tgt, period)+debt, 0), period)
-		starved := spin(budget, pstart.Add(period))
+		starved := b.spin(budget, pstart.Add(period))
 		clk.sleepUntil(pstart.Add(period))
 		now, used := time.Now(), threadCPU()
 		b.cpuNS.Store(int64(used - start))
@@ -112,13 +113,14 @@ func share(pct float64, d time.Duration) time.Duration {
 
 // spin burns until the thread has used budget of CPU, or until end. It
 // reports whether it ran out of time first.
-func spin(budget time.Duration, end time.Time) bool {
+func (b *burner) spin(budget time.Duration, end time.Time) bool {
 	if budget <= 0 {
 		return false
 	}
-	c0 := threadCPU()
+	x, c0 := b.sink, threadCPU()
+	defer func() { b.sink = x }()
 	for {
-		work()
+		x = work(x)
 		if threadCPU()-c0 >= budget {
 			return false
 		}
@@ -128,15 +130,12 @@ func spin(budget time.Duration, end time.Time) bool {
 	}
 }
 
-var sink uint64
-
 // work is a few hundred nanoseconds of arithmetic between clock reads.
-func work() {
-	x := sink
+func work(x uint64) uint64 {
 	for i := range uint64(256) {
 		x = x*6364136223846793005 + i
 	}
-	sink = x
+	return x
 }
 
 // threadCPU returns the calling thread's CPU time. It is a raw system call

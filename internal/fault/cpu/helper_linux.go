@@ -157,8 +157,10 @@ func (h *helper) run(ctx context.Context, cancel context.CancelFunc) error {
 			}
 		}
 	}
+	// Stop the burners and report, without waiting for each to notice: a
+	// burner may sleep up to a period before it looks, and the process's
+	// exit ends its thread anyway.
 	cancel()
-	wg.Wait()
 	h.writeStatus(stateExited, reason.Error())
 	return nil
 }

@@ -19,9 +19,9 @@ import (
 const (
 	// readyTimeout bounds how long Apply waits for the helper's first status.
 	readyTimeout = 5 * time.Second
-	// verifyWindow is the shortest window Verify measures the burn over (two
-	// duty-cycle periods); verifyMax is how long it waits for any burn at all.
-	verifyWindow = 20 * time.Millisecond
+	// verifyWindow is the shortest window Verify measures the burn over (a
+	// whole duty-cycle period); verifyMax is how long it waits for any burn.
+	verifyWindow = periodMax
 	verifyMax    = 500 * time.Millisecond
 	// statusStale is how old the status file may be before Status calls the
 	// helper hung.
@@ -104,7 +104,7 @@ func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
 // helper exits.
 func waitReady(ctx context.Context, h *fault.Host, p fault.Proc, status, dir string) error {
 	end := time.Now().Add(readyTimeout)
-	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, time.Millisecond) {
 		if _, err := os.Stat(status); err == nil {
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -491,4 +492,38 @@ func coreTicks(t *testing.T, h *fault.Host, cpu int) (busy, total uint64) {
 	}
 	t.Fatalf("no cpu%d in /proc/stat", cpu)
 	return 0, 0
+}
+
+// TestTwoCores loads two cores lightly (10 % each, 0.2 of a core in all):
+// one pinned burn thread per core, both reported.
+func TestTwoCores(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU")
+	}
+	h := sandboxed(t)
+	if h == nil {
+		return
+	}
+	m := openManager(t, h)
+	f := inject(t, m, map[string]string{"percent": "10", "cores": "2"}, 30*time.Second)
+	p := onlyHelper(t, h, f.ID)
+	st := status(t, m, f.ID)
+	for end := time.Now().Add(5 * time.Second); len(st.Achieved) == 0 && time.Now().Before(end); st = status(t, m, f.ID) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(st.CPUs) != 2 || st.CPUs[0] == st.CPUs[1] || len(st.Achieved) != 2 {
+		t.Errorf("status %+v, want two different CPUs, each measured", st)
+	}
+	tasks, _ := os.ReadDir(filepath.Join(h.ProcRoot, strconv.Itoa(p.PID), "task"))
+	var burners []string
+	for _, task := range tasks {
+		comm, _ := os.ReadFile(filepath.Join(h.ProcRoot, strconv.Itoa(p.PID), "task", task.Name(), "comm"))
+		if c := strings.TrimSpace(string(comm)); strings.HasPrefix(c, "cpu-burn/") {
+			burners = append(burners, c)
+		}
+	}
+	if len(burners) != 2 {
+		t.Errorf("burn threads %v, want two", burners)
+	}
+	recoverAndCheck(t, m, f.ID)
 }

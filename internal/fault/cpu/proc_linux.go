@@ -96,7 +96,7 @@ func stop(ctx context.Context, h *fault.Host, p fault.Proc) error {
 // that leaves no zombie behind for a caller that checks the process table.
 func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
 	end := time.Now().Add(wait)
-	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 2*time.Millisecond) {
 		st, same := h.Same(p)
 		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
 			return true
