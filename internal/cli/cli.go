@@ -140,6 +140,7 @@ func newRoot(env *Env) *cobra.Command {
 		short: "Chaos engineering and stability drills for systems that must not fail",
 		children: []*cobra.Command{
 			versionCommand(env),
+			demoCommand(g),
 			faultCommand(g),
 			drillCommand(g),
 			guardCommand(g),

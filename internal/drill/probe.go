@@ -33,7 +33,7 @@ type Tolerance struct {
 type HTTPCheck struct {
 	URL          string            `yaml:"url" json:"url" req:"true"`
 	Method       string            `yaml:"method,omitempty" json:"method,omitempty" doc:"default GET"`
-	ExpectStatus []int             `yaml:"expectStatus,omitempty" json:"expectStatus,omitempty" doc:"accepted statuses (default 200–399)"`
+	ExpectStatus []int             `yaml:"expectStatus,omitempty" json:"expectStatus,omitempty" doc:"accepted statuses (default 200–299)"`
 	Timeout      bulwark.Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Headers      map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	Body         string            `yaml:"body,omitempty" json:"body,omitempty"`

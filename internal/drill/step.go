@@ -114,7 +114,7 @@ type Action struct {
 	Argv         []string          `yaml:"argv,omitempty" json:"argv,omitempty"`
 	HTTP         *HTTPCheck        `yaml:"http,omitempty" json:"http,omitempty"`
 	ExpectExit   *int              `yaml:"expectExit,omitempty" json:"expectExit,omitempty" doc:"argv: required exit code (default 0)"`
-	ExpectStatus []int             `yaml:"expectStatus,omitempty" json:"expectStatus,omitempty" doc:"http: accepted statuses (default 200–399)"`
+	ExpectStatus []int             `yaml:"expectStatus,omitempty" json:"expectStatus,omitempty" doc:"http: accepted statuses (default 200–299)"`
 	ExpectOutput string            `yaml:"expectOutput,omitempty" json:"expectOutput,omitempty" doc:"regular expression the output (stdout, or the response body) must match"`
 	Timeout      bulwark.Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty" doc:"default 1m"`
 	On           *bulwark.Selector `yaml:"on,omitempty" json:"on,omitempty" doc:"agents to run argv on; absent: the engine's host (standalone runs only)"`

@@ -87,12 +87,13 @@ func (r *runner) minInterval() time.Duration {
 // onSample marks the moments a probe leaves its tolerance in the timeline,
 // and keeps the live state for the progress line.
 func (r *runner) onSample(st *probeState, s bulwark.Sample) {
+	out := outOfTolerance(st.spec, s)
 	st.mu.Lock()
 	wasFailing := st.failing
-	st.failing, st.lastOK = !s.OK, s.OK
+	st.failing, st.lastOK = out, s.OK
 	st.mu.Unlock()
-	if !s.OK && !wasFailing {
-		r.event(context.Background(), bulwark.EventProbeFailed, map[string]any{"probe": st.spec.Name, "phase": s.Phase, "error": s.Err, "time": s.Time})
+	if out && !wasFailing {
+		r.event(context.Background(), bulwark.EventProbeFailed, map[string]any{"probe": st.spec.Name, "phase": s.Phase, "error": why(st.spec, s), "time": s.Time})
 	}
 	r.out.sample(st.spec.Name, s)
 }

@@ -36,11 +36,6 @@ func httpConfig(c drill.HTTPCheck, timeout bulwark.Duration) *probe.HTTPConfig {
 	if out.Timeout == 0 {
 		out.Timeout = timeout
 	}
-	if len(out.ExpectStatus) == 0 {
-		for s := 200; s < 400; s++ { // the drill file's default: 200–399
-			out.ExpectStatus = append(out.ExpectStatus, s)
-		}
-	}
 	return out
 }
 

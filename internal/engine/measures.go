@@ -61,7 +61,7 @@ func (r *runner) firstOutOfTolerance(from, to time.Time) *time.Time {
 	var first *time.Time
 	for _, st := range r.probes.list {
 		for _, s := range st.samples(from, to.Add(time.Nanosecond)) {
-			if !s.OK && (first == nil || s.Time.Before(*first)) {
+			if outOfTolerance(st.spec, s) && (first == nil || s.Time.Before(*first)) {
 				t := s.Time
 				first = &t
 			}
@@ -106,23 +106,29 @@ func (r *runner) firstCorrelatedAlert(from, to time.Time) (first, ack *time.Time
 // tolerance and the window has been fully observed.
 func (r *runner) restoredSince(from time.Time) (time.Time, bool) {
 	settle := r.settleDur()
-	var all []bulwark.Sample
+	type mark struct {
+		t   time.Time
+		out bool
+	}
+	var all []mark
 	for _, st := range r.probes.list {
-		all = append(all, st.samples(from, time.Time{})...)
+		for _, s := range st.samples(from, time.Time{}) {
+			all = append(all, mark{s.Time, outOfTolerance(st.spec, s)})
+		}
 	}
 	if len(all) == 0 {
 		return time.Time{}, false
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
 	var start *time.Time
 	for _, s := range all {
 		switch {
-		case !s.OK:
+		case s.out:
 			start = nil
 		case start == nil:
-			t := s.Time
+			t := s.t
 			start = &t
-		case s.Time.Sub(*start) >= settle:
+		case s.t.Sub(*start) >= settle:
 			return *start, true
 		}
 	}

@@ -79,10 +79,7 @@ func (ps *probeSet) sample(ctx context.Context, st *probeState, onSample func(*p
 	emit := func(res probe.Result) {
 		s := bulwark.Sample{
 			RunID: ps.runID, Probe: st.spec.Name, Time: res.Time.UTC(), Phase: ps.phase.Load().(bulwark.SamplePhase),
-			OK: res.OK && withinLatency(st.spec, res.Latency), LatencyNS: int64(res.Latency), Value: res.Value, Err: res.Err,
-		}
-		if res.OK && !s.OK {
-			s.Err = fmt.Sprintf("latency %s over maxP99 %s", res.Latency.Round(time.Millisecond), st.spec.Tolerance.MaxP99)
+			OK: res.OK, LatencyNS: int64(res.Latency), Value: res.Value, Err: res.Err,
 		}
 		st.mu.Lock()
 		st.all = append(st.all, s)
@@ -112,10 +109,19 @@ func (ps *probeSet) sample(ctx context.Context, st *probeState, onSample func(*p
 	}
 }
 
-// withinLatency: a successful sample slower than maxP99 is out of tolerance
-// on its own (it counts for t_effect and the restored window).
-func withinLatency(p *drill.Probe, lat time.Duration) bool {
-	return p.Tolerance == nil || p.Tolerance.MaxP99 == 0 || lat <= p.Tolerance.MaxP99.Std()
+// outOfTolerance reports whether one sample breaks the probe's tolerance on
+// its own: it failed, or it succeeded slower than maxP99. Such samples mark
+// t_effect and break a restored window (contract 4).
+func outOfTolerance(p *drill.Probe, s bulwark.Sample) bool {
+	return !s.OK || p.Tolerance != nil && p.Tolerance.MaxP99 != 0 && time.Duration(s.LatencyNS) > p.Tolerance.MaxP99.Std()
+}
+
+// why says how a sample broke the tolerance.
+func why(p *drill.Probe, s bulwark.Sample) string {
+	if !s.OK {
+		return s.Err
+	}
+	return fmt.Sprintf("latency %s over maxP99 %s", time.Duration(s.LatencyNS).Round(time.Millisecond), p.Tolerance.MaxP99)
 }
 
 func (ps *probeSet) flushLoop(ctx context.Context) {

@@ -2,6 +2,8 @@ package all
 
 import (
 	_ "github.com/bulwarkhq/bulwark/internal/fault/cpu"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/dep"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/file"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/netfault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
 )
