@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -45,8 +46,9 @@ func Parse(lang string) (string, error) {
 	return "", fmt.Errorf("language %q is not supported (use zh-CN or en)", lang)
 }
 
-// cat is the catalogue built once from the messages table.
-var cat = func() *catalog.Builder {
+// catalogue builds the catalogue from the messages table once, on first
+// use: every bulwark command links this package, few of them print a report.
+var catalogue = sync.OnceValue(func() *catalog.Builder {
 	b := catalog.NewBuilder(catalog.Fallback(language.English))
 	for key, m := range messages {
 		for _, l := range []struct {
@@ -62,7 +64,7 @@ var cat = func() *catalog.Builder {
 		}
 	}
 	return b
-}()
+})
 
 // Printer renders messages in one language.
 type Printer struct {
@@ -77,7 +79,7 @@ func NewPrinter(lang string) (*Printer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Printer{lang: l, p: message.NewPrinter(tags[l], message.Catalog(cat))}, nil
+	return &Printer{lang: l, p: message.NewPrinter(tags[l], message.Catalog(catalogue()))}, nil
 }
 
 // MustPrinter is NewPrinter for a language known to be valid; it panics
