@@ -20,6 +20,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault/faulttest"
 	"github.com/bulwarkhq/bulwark/internal/hostmgr"
 	"github.com/bulwarkhq/bulwark/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // TestLoadAccuracy injects 50 % on one core and measures the helper's CPU
@@ -58,8 +59,9 @@ func TestLoadAccuracy(t *testing.T) {
 	recoverAndCheck(t, m, f.ID)
 }
 
-// TestHoldMode keeps one core at 40 %: the helper burns at most the target
-// and reports the core's usage.
+// TestHoldMode keeps one core at 40 %: the helper burns at most the target,
+// reports the core's usage, and burns nothing while a busy loop fills the
+// core.
 func TestHoldMode(t *testing.T) {
 	slow(t)
 	h := sandboxed(t)
@@ -82,6 +84,29 @@ func TestHoldMode(t *testing.T) {
 	}
 	if _, err := m.Inject(context.Background(), spec(map[string]string{"percent": "20", "mode": "hold"}, time.Minute)); bulwark.ErrorCode(err) != bulwark.ECONFLICT {
 		t.Errorf("second hold: %v, want a conflict", err)
+	}
+
+	// A busy loop pinned to the held core is load the helper must not add
+	// to: its burn drops to nothing (never below).
+	hog := exec.Command("sh", "-c", "while :; do :; done")
+	if err := hog.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hog.Process.Kill(); _ = hog.Wait() }()
+	var set unix.CPUSet
+	set.Set(st.CPUs[0])
+	if err := unix.SchedSetaffinity(hog.Process.Pid, &set); err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	for end := since.Add(4 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if st = status(t, m, f.ID); st.Time.After(since.Add(time.Second)) && st.BurnTarget[0] < 5 {
+			break
+		}
+	}
+	t.Logf("with a busy loop on cpu%d: %+v", st.CPUs[0], st)
+	if st.BurnTarget[0] >= 5 || st.Burn[0] >= 15 {
+		t.Errorf("helper still burns %.1f %% (asked %.1f %%) with the core fully busy, want about none", st.Burn[0], st.BurnTarget[0])
 	}
 	recoverAndCheck(t, m, f.ID)
 }
