@@ -48,6 +48,9 @@ func measure(ctx context.Context, pidsFn func() []int, cpuN, secs int, target fl
 }
 
 func (b *bench) accuracy(ctx context.Context, o options) error {
+	if len(o.levels) == 0 {
+		return nil
+	}
 	fmt.Printf("Accuracy, one core, %d s per level (mean from /proc/PID/stat utime+stime; 1-s windows from schedstat)\n", o.seconds)
 	fmt.Printf("%-6s | %-40s | %-40s\n", "target", "bulwark cpu.load", "stress-ng --cpu 1 --cpu-load N")
 	fmt.Printf("%-6s | %8s %6s %6s %8s %7s | %8s %6s %6s %8s %7s\n", "%", "mean", "err", "sd1s", "max|e|1s", "other", "mean", "err", "sd1s", "max|e|1s", "other")

@@ -46,7 +46,7 @@ func main() {
 		os.Exit(runBurn(os.Args[2:]))
 	}
 	var o options
-	levels := flag.String("levels", "25,50,75", "accuracy levels, percent of one core")
+	levels := flag.String("levels", "25,50,75", "accuracy levels, percent of one core (empty skips the accuracy run)")
 	flag.IntVar(&o.seconds, "seconds", 10, "seconds measured per accuracy level")
 	flag.Float64Var(&o.hold, "hold", 60, "hold target, percent of one core (0 skips the hold run)")
 	flag.IntVar(&o.holdPhase, "hold-phase", 4, "seconds per background-load phase of the hold run")
@@ -54,6 +54,9 @@ func main() {
 	flag.BoolVar(&boost, "boost", false, "raise the measured loads' autogroup priority (root; for busy hosts)")
 	flag.Parse()
 	for _, s := range strings.Split(*levels, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cpuload: bad -levels:", err)
