@@ -161,7 +161,6 @@ func (m *Manager) NextDeadline() (time.Duration, bool) {
 	return NextDeadline(m.journal.Records(), m.bootID)
 }
 
-
 // NextDeadline computes, from journal records, how long until the earliest
 // live fault needs the sweep; a record from another boot is due now.
 func NextDeadline(recs []*journal.Record, boot string) (time.Duration, bool) {
