@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command faultlatency measures inject→active and recover→gone from the
 // command's start, as a user sees them: it runs the bulwark binary for
 // process.hang, file.corrupt and net.partition, N times each, and prints the
