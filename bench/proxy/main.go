@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command proxy measures the fault proxy's pass-through cost on loopback
 // (DESIGN §9): bulk throughput through the proxy against direct, added
 // round-trip latency (p50/p99) with no fault, and goroutines and heap per

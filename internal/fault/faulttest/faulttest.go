@@ -92,8 +92,8 @@ func Run(t *testing.T, kindID string, cases ...Case) {
 }
 
 // SandboxHost returns a fault.Host confined to the sandbox: its state
-// directory, file root, hosts file and proc root, with the test binary as the
-// helper executable.
+// directory, file root, hosts file and proc root, with the test binary
+// (through /proc/self/exe) as the helper executable.
 func SandboxHost(t *testing.T) *fault.Host {
 	p := testutil.SandboxPaths(t)
 	h := fault.DefaultHost(p.StateDir)
@@ -101,11 +101,9 @@ func SandboxHost(t *testing.T) *fault.Host {
 	h.HostsFile = p.HostsFile
 	h.ProcRoot = p.ProcRoot
 	h.CgroupRoot = p.CgroupRoot
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Exe = exe
+	// The test binary lives under /tmp/go-build…, which the sandbox's tmpfs
+	// hides; /proc/self/exe still leads to it when a kind starts a helper.
+	h.Exe = "/proc/self/exe"
 	return h
 }
 
