@@ -86,14 +86,14 @@ func (r *runner) minInterval() time.Duration {
 
 // onSample marks the moments a probe leaves its tolerance in the timeline,
 // and keeps the live state for the progress line.
-func (r *runner) onSample(st *probeState, s bulwark.Sample) {
+func (r *runner) onSample(ctx context.Context, st *probeState, s bulwark.Sample) {
 	out := outOfTolerance(st.spec, s)
 	st.mu.Lock()
 	wasFailing := st.failing
 	st.failing, st.lastOK = out, s.OK
 	st.mu.Unlock()
 	if out && !wasFailing {
-		r.event(context.Background(), bulwark.EventProbeFailed, map[string]any{"probe": st.spec.Name, "phase": s.Phase, "error": why(st.spec, s), "time": s.Time})
+		r.event(ctx, bulwark.EventProbeFailed, map[string]any{"probe": st.spec.Name, "phase": s.Phase, "error": why(st.spec, s), "time": s.Time})
 	}
 	r.out.sample(st.spec.Name, s)
 }

@@ -59,7 +59,7 @@ func (r *runner) newProbes() (*probeSet, error) {
 }
 
 // start samples every probe on its interval until stop.
-func (ps *probeSet) start(ctx context.Context, onSample func(*probeState, bulwark.Sample)) {
+func (ps *probeSet) start(ctx context.Context, onSample func(context.Context, *probeState, bulwark.Sample)) {
 	ctx, ps.cancel = context.WithCancel(ctx)
 	for _, st := range ps.list {
 		ps.wg.Add(1)
@@ -75,7 +75,7 @@ func (ps *probeSet) start(ctx context.Context, onSample func(*probeState, bulwar
 	}()
 }
 
-func (ps *probeSet) sample(ctx context.Context, st *probeState, onSample func(*probeState, bulwark.Sample)) {
+func (ps *probeSet) sample(ctx context.Context, st *probeState, onSample func(context.Context, *probeState, bulwark.Sample)) {
 	emit := func(res probe.Result) {
 		s := bulwark.Sample{
 			RunID: ps.runID, Probe: st.spec.Name, Time: res.Time.UTC(), Phase: ps.phase.Load().(bulwark.SamplePhase),
@@ -87,7 +87,7 @@ func (ps *probeSet) sample(ctx context.Context, st *probeState, onSample func(*p
 		ps.mu.Lock()
 		ps.pending = append(ps.pending, s)
 		ps.mu.Unlock()
-		onSample(st, s)
+		onSample(ctx, st, s)
 	}
 	if sp, ok := st.p.(probe.Streamer); ok {
 		_ = sp.Stream(ctx, emit)
