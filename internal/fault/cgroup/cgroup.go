@@ -310,15 +310,20 @@ func (hy *Hierarchy) ProcessCgroup(pid int, controller string) (Path, error) {
 		if !match {
 			continue
 		}
-		rel = filepath.Clean("/" + rel)
-		mr := filepath.Clean("/" + m.Root)
+		// Both paths are relative to the reader's cgroup namespace and may
+		// climb out of it ("/../x"): compare them raw, before cleaning.
+		mr := m.Root
 		if mr != "/" {
 			if rel != mr && !strings.HasPrefix(rel, mr+"/") {
 				return "", fmt.Errorf("cgroup %s of pid %d is outside the hierarchy mounted at %s (root %s)", rel, pid, m.Point, mr)
 			}
 			rel = strings.TrimPrefix(rel, mr)
 		}
-		return Path(filepath.Join(m.Point, rel)), nil
+		full := filepath.Join(m.Point, rel)
+		if full != m.Point && !strings.HasPrefix(full, m.Point+"/") {
+			return "", fmt.Errorf("cgroup %s of pid %d is outside the hierarchy mounted at %s", rel, pid, m.Point)
+		}
+		return Path(full), nil
 	}
 	return "", fmt.Errorf("pid %d has no %s cgroup (%s) in %s/%d/cgroup", pid, controller, v, hy.procRoot, pid)
 }

@@ -196,6 +196,28 @@ func TestRefusesPathsOutsideMounts(t *testing.T) {
 	}
 }
 
+// TestCgroupNamespace reads paths as a process in a cgroup namespace sees
+// them: the mount's root and the cgroup both climb out of the namespace.
+func TestCgroupNamespace(t *testing.T) {
+	mi := "34 30 0:31 /../.. ROOT/memory rw - cgroup cgroup rw,memory\n"
+	h := fakeHost(t, mi, "4:memory:/../../bulwark-test-x\n", map[string]string{"memory/cgroup.procs": "", "memory/tasks": ""})
+	hy, err := Detect(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := hy.ProcessCgroup(42, "memory"); err != nil || string(p) != filepath.Join(h.CgroupRoot, "memory/bulwark-test-x") {
+		t.Fatalf("ProcessCgroup = %s %v", p, err)
+	}
+	h = fakeHost(t, "34 30 0:31 / ROOT/memory rw - cgroup cgroup rw,memory\n", "4:memory:/../x\n", map[string]string{"memory/cgroup.procs": ""})
+	hy, err = Detect(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := hy.ProcessCgroup(42, "memory"); err == nil {
+		t.Fatalf("ProcessCgroup outside the mount = %s", p)
+	}
+}
+
 func TestUnescape(t *testing.T) {
 	if got := unescape(`/a\040b\011c`); got != "/a b\tc" {
 		t.Fatalf("unescape = %q", got)
