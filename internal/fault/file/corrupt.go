@@ -54,10 +54,7 @@ func (Corrupt) Info() fault.KindInfo {
 
 // Available implements fault.Availability: file faults need file roots.
 func (Corrupt) Available(ctx context.Context, h *fault.Host) error {
-	if len(h.FileRoots) == 0 {
-		return errors.New("no file roots are configured (--file-roots, BULWARK_FILE_ROOTS)")
-	}
-	return nil
+	return needRoots(h)
 }
 
 // Prepare confines the path, checks the file, plans the change and hashes
@@ -216,19 +213,10 @@ func (pl plan) describe(size int64) string {
 // decodeCorrupt decodes every receipt version this binary knows.
 func decodeCorrupt(r *fault.Receipt) (corruptReceiptV1, error) {
 	var rec corruptReceiptV1
-	switch {
-	case r.Version > 1:
-		return rec, fmt.Errorf("decode file.corrupt receipt v%d: %w", r.Version, bulwark.ErrNewerReceipt)
-	case r.Version < 1:
-		return rec, fmt.Errorf("decode file.corrupt receipt: no version %d", r.Version)
-	}
-	if err := r.Decode(&rec); err != nil {
+	if err := decodeData(r, &rec); err != nil {
 		return rec, err
 	}
-	if rec.FaultID == "" || filepath.Base(rec.FaultID) != rec.FaultID || rec.FaultID == ".." || rec.FaultID == "." {
-		return rec, fmt.Errorf("decode file.corrupt receipt: bad fault id %q", rec.FaultID)
-	}
-	return rec, nil
+	return rec, checkFaultID("file.corrupt", rec.FaultID)
 }
 
 var (

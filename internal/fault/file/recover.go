@@ -22,10 +22,18 @@ type ConflictError struct {
 	Faulted  string
 	Original string
 	Backup   string
+	// Resolve, when set, says how a person ends the conflict, for kinds
+	// whose undo is not a backup copy; Current, Faulted and Original are
+	// then descriptions ("mode 0600") rather than bare hashes.
+	Resolve string
 }
 
 // Error implements error.
 func (e *ConflictError) Error() string {
+	if e.Resolve != "" {
+		return fmt.Sprintf("conflict: %s was changed by someone else while the fault was active (it is %s; the fault left %s; the original is %s), so it was not overwritten; %s",
+			e.Path, e.Current, e.Faulted, e.Original, e.Resolve)
+	}
 	return fmt.Sprintf("conflict: %s was changed by someone else while the fault was active (it is %s; the fault left sha256 %s; the original is sha256 %s), so it was not overwritten; "+
 		"the original is kept at %s: copy it back to restore the file, or delete it to keep the current contents, and the next retry ends the fault",
 		e.Path, e.Current, e.Faulted, e.Original, e.Backup)

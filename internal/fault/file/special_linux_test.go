@@ -26,3 +26,21 @@ func specialFiles(t *testing.T, root, outside, secret string) []badCase {
 		{"fifo", map[string]string{"path": in("fifo")}, "path", "not a regular file"},
 	}
 }
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+func dev(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint64(fi.Sys().(*syscall.Stat_t).Dev)
+}

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -66,4 +67,47 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// renameNoReplace renames old to new unless new exists (then it fails with
+// fs.ErrExist): the compare-and-swap of a move. Where the filesystem lacks
+// RENAME_NOREPLACE it links and unlinks, which is as exclusive.
+func renameNoReplace(oldPath, newPath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldPath, unix.AT_FDCWD, newPath, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		if err = os.Link(oldPath, newPath); err == nil {
+			return os.Remove(oldPath)
+		}
+		return err
+	}
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: oldPath, New: newPath, Err: err}
+	}
+	return nil
+}
+
+// crossDevice reports a rename that failed because the two names are on
+// different filesystems (or mounts).
+func crossDevice(err error) bool { return errors.Is(err, unix.EXDEV) }
+
+// permBits returns the file's permission bits with setuid, setgid and
+// sticky, as chmod(2) takes them.
+func permBits(fi os.FileInfo) uint32 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Mode & 0o7777
+	}
+	return uint32(fi.Mode().Perm())
+}
+
+// ownerOf returns the file's owner and group.
+func ownerOf(fi os.FileInfo) (uid, gid int) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), int(st.Gid)
+	}
+	return -1, -1
+}
+
+// fchmod sets the open file's mode bits (with setuid, setgid and sticky).
+func fchmod(f *os.File, mode uint32) error {
+	return unix.Fchmod(int(f.Fd()), mode)
 }

@@ -48,3 +48,25 @@ func setModTime(f *os.File, mtime time.Time) error {
 // syncDir is a no-op: Windows cannot fsync a directory, and NTFS journals
 // its metadata.
 func syncDir(string) error { return nil }
+
+// renameNoReplace renames old to new unless new exists, by linking and
+// unlinking (a link never replaces a name).
+func renameNoReplace(oldPath, newPath string) error {
+	if err := os.Link(oldPath, newPath); err != nil {
+		return err
+	}
+	return os.Remove(oldPath)
+}
+
+// crossDevice reports a rename across filesystems; link reports it with
+// an error this platform does not tell apart, so it is never assumed.
+func crossDevice(error) bool { return false }
+
+// permBits returns the permission bits Go reports on this platform.
+func permBits(fi os.FileInfo) uint32 { return uint32(fi.Mode().Perm()) }
+
+// ownerOf is not known on this platform.
+func ownerOf(os.FileInfo) (uid, gid int) { return -1, -1 }
+
+// fchmod sets the permission bits Go can set on this platform.
+func fchmod(f *os.File, mode uint32) error { return f.Chmod(os.FileMode(mode & 0o777)) }

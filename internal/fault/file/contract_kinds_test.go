@@ -1,0 +1,49 @@
+//go:build linux
+
+package file_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+	"github.com/bulwarkhq/bulwark/internal/fault/faulttest"
+)
+
+// contractFile writes name with content in the sandbox's file root and
+// returns the params for it plus extra.
+func contractFile(name string, content []byte, path *string, extra map[string]string) func(t *testing.T, h *fault.Host) map[string]string {
+	return func(t *testing.T, h *fault.Host) map[string]string {
+		*path = filepath.Join(h.FileRoots[0], name)
+		must(t, os.WriteFile(*path, content, 0o640))
+		must(t, os.Chtimes(*path, past, past))
+		out := map[string]string{"path": *path}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+}
+
+// exactly checks the file holds want and the state directory is empty.
+func exactly(path *string, want []byte) func(t *testing.T, h *fault.Host) {
+	return func(t *testing.T, h *fault.Host) {
+		assertBytes(t, *path, want)
+		assertStateClean(t, h.StateDir)
+	}
+}
+
+func TestContractDelete(t *testing.T) {
+	var path string
+	orig := original(4096)
+	faulttest.Run(t, "file.delete", faulttest.Case{
+		Name:  "delete",
+		Setup: contractFile("contract.dat", orig, &path, nil),
+		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) {
+			assertGone(t, path)
+		},
+		Gone: exactly(&path, orig),
+	})
+}
