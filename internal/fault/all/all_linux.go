@@ -4,6 +4,7 @@ import (
 	_ "github.com/bulwarkhq/bulwark/internal/fault/cpu"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/dep"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/disk"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/exhaust"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/file"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/netfault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"

@@ -1,0 +1,7 @@
+package exhaust
+
+import "github.com/bulwarkhq/bulwark/internal/fault"
+
+func init() {
+	fault.Register(FD{})
+}
