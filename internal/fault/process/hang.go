@@ -24,7 +24,7 @@ type Hang struct{}
 
 // hangReceiptV1 is process.hang's undo record, receipt version 1.
 type hangReceiptV1 struct {
-	Procs []hungProc `json:"procs"`
+	Procs []procTarget `json:"procs"`
 }
 
 // Info implements fault.Kind.
@@ -48,8 +48,15 @@ func (k Hang) Prepare(ctx context.Context, h *fault.Host, req fault.Request) (*f
 	if !ok {
 		return nil, fmt.Errorf("prepare process.hang: params are %T", req.Params)
 	}
-	procs, err := findTargets(h, p)
+	procs, err := findTargets(h, p.selector())
 	if err != nil {
+		return nil, err
+	}
+	param := "pid"
+	if p.Name != "" {
+		param = "name"
+	}
+	if err := refuseStopped(param, procs); err != nil {
 		return nil, err
 	}
 	return fault.NewReceipt(k.Info(), resourceOf(procs), hangReceiptV1{Procs: procs})
@@ -77,7 +84,7 @@ func (Hang) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 
 // stop sends SIGSTOP to p unless it is gone or someone stopped it since
 // Prepare (then recovery must not resume it).
-func stop(h *fault.Host, p hungProc) error {
+func stop(h *fault.Host, p procTarget) error {
 	st, same := h.Same(p.Proc)
 	if !same {
 		return fmt.Errorf("stop pid %d (%s): %w", p.PID, p.Comm, fault.ErrGone)
@@ -93,8 +100,8 @@ func stop(h *fault.Host, p hungProc) error {
 
 // resume sends SIGCONT to each process that still has its recorded start
 // time and returns those it could not signal.
-func resume(h *fault.Host, procs []hungProc) []hungProc {
-	var left []hungProc
+func resume(h *fault.Host, procs []procTarget) []procTarget {
+	var left []procTarget
 	for _, p := range procs {
 		if err := h.Signal(p.Proc, contSignal); err != nil && !errors.Is(err, fault.ErrGone) {
 			left = append(left, p)

@@ -12,37 +12,62 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-// hungProc is one process a hang fault stops: its identity, its name, and
+// procTarget is one process a fault acts on: its identity, its name, and
 // the state it was in before (for the evidence).
-type hungProc struct {
+type procTarget struct {
 	fault.Proc
 	Comm  string `json:"comm"`
 	Prior string `json:"priorState"`
 }
 
-// findTargets resolves the parameters to the processes to stop, refusing
-// (with a *fault.ParamError) anything that may not or cannot be hung.
-func findTargets(h *fault.Host, p *HangParams) ([]hungProc, error) {
-	if p.PID != 0 {
-		t, err := checkProc(h, "pid", p.PID)
+// selector says which processes a fault targets: exactly one of PID, Name
+// and Port is set.
+type selector struct {
+	PID         int
+	Name        string
+	Port        int
+	Protocol    string // for Port: "tcp", "udp" or "any"
+	AllMatching bool
+	MaxMatches  int
+}
+
+// selector returns the target selection of process.hang.
+func (p *HangParams) selector() selector {
+	return selector{PID: p.PID, Name: p.Name, AllMatching: p.AllMatching, MaxMatches: p.MaxMatches}
+}
+
+// findTargets resolves a selection to the processes to act on, refusing
+// (with a *fault.ParamError) anything that may not or cannot be a target:
+// the host's rules (fault.Host.CheckTarget), threads, and exited processes.
+func findTargets(h *fault.Host, s selector) ([]procTarget, error) {
+	if s.PID != 0 {
+		t, err := checkProc(h, "pid", s.PID)
 		if err != nil {
 			return nil, err
 		}
-		return []hungProc{t}, nil
+		return []procTarget{t}, nil
 	}
-	if err := checkDenied(h, p.Name); err != nil {
-		return nil, err
+	param, what := "name", fmt.Sprintf("named %q", s.Name)
+	var pids []int
+	var err error
+	if s.Port != 0 {
+		param, what = "port", fmt.Sprintf("holding %s port %d", protoText(s.Protocol), s.Port)
+		pids, err = pidsOnPort(h, s.Protocol, s.Port)
+	} else {
+		if err := checkDenied(h, s.Name); err != nil {
+			return nil, err
+		}
+		pids, err = pidsNamed(h, s.Name)
 	}
-	pids, err := pidsNamed(h, p.Name)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCount(p, pids); err != nil {
+	if err := checkCount(s, param, what, pids); err != nil {
 		return nil, err
 	}
-	out := make([]hungProc, 0, len(pids))
+	out := make([]procTarget, 0, len(pids))
 	for _, pid := range pids {
-		t, err := checkProc(h, "name", pid)
+		t, err := checkProc(h, param, pid)
 		if err != nil {
 			return nil, err
 		}
@@ -51,16 +76,17 @@ func findTargets(h *fault.Host, p *HangParams) ([]hungProc, error) {
 	return out, nil
 }
 
-// checkCount enforces DESIGN §6.7: a name hits exactly one process unless
-// --all-matching, and then no more than --max-matches (refused, not cut).
-func checkCount(p *HangParams, pids []int) error {
+// checkCount enforces DESIGN §6.7: a name (or port) hits exactly one process
+// unless --all-matching, and then no more than --max-matches (refused, not
+// cut).
+func checkCount(s selector, param, what string, pids []int) error {
 	switch n := len(pids); {
 	case n == 0:
-		return &fault.ParamError{Param: "name", Message: fmt.Sprintf("no process is named %q", p.Name)}
-	case n > 1 && !p.AllMatching:
-		return &fault.ParamError{Param: "name", Message: fmt.Sprintf("%d processes are named %q (pids %s); name one with --pid, or pass --all-matching", n, p.Name, pidList(pids))}
-	case n > p.MaxMatches:
-		return &fault.ParamError{Param: "max-matches", Message: fmt.Sprintf("%d processes are named %q, more than --max-matches %d (refused, not truncated)", n, p.Name, p.MaxMatches)}
+		return &fault.ParamError{Param: param, Message: fmt.Sprintf("no process is %s", what)}
+	case n > 1 && !s.AllMatching:
+		return &fault.ParamError{Param: param, Message: fmt.Sprintf("%d processes are %s (pids %s); name one with --pid, or pass --all-matching", n, what, pidList(pids))}
+	case n > s.MaxMatches:
+		return &fault.ParamError{Param: "max-matches", Message: fmt.Sprintf("%d processes are %s, more than --max-matches %d (refused, not truncated)", n, what, s.MaxMatches)}
 	}
 	return nil
 }
@@ -78,28 +104,36 @@ func pidList(pids []int) string {
 	return strings.Join(s, ", ")
 }
 
-// checkProc applies the host's target rules to pid and refuses threads,
-// processes that are already stopped (recovery would wrongly resume them)
-// and processes that have exited.
-func checkProc(h *fault.Host, param string, pid int) (hungProc, error) {
+// checkProc applies the host's target rules to pid and refuses threads and
+// processes that have exited.
+func checkProc(h *fault.Host, param string, pid int) (procTarget, error) {
 	proc, st, err := h.CheckTarget(param, pid)
 	if err != nil {
-		return hungProc{}, err
+		return procTarget{}, err
 	}
 	tgid, err := readTgid(h, pid)
 	if err != nil {
-		return hungProc{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("read pid %d: %v", pid, err)}
+		return procTarget{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("read pid %d: %v", pid, err)}
 	}
 	if tgid != pid {
-		return hungProc{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d is a thread of process %d; give the process's pid", pid, tgid)}
+		return procTarget{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d is a thread of process %d; give the process's pid", pid, tgid)}
 	}
 	switch st.State {
-	case 'T', 't':
-		return hungProc{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("pid %d (%s) is already stopped (state %c); recovering a hang would resume it", pid, st.Comm, st.State)}
 	case 'Z', 'X', 'x':
-		return hungProc{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("pid %d (%s) has exited (state %c)", pid, st.Comm, st.State)}
+		return procTarget{}, &fault.ParamError{Param: param, Message: fmt.Sprintf("pid %d (%s) has exited (state %c)", pid, st.Comm, st.State)}
 	}
-	return hungProc{Proc: proc, Comm: st.Comm, Prior: string(st.State)}, nil
+	return procTarget{Proc: proc, Comm: st.Comm, Prior: string(st.State)}, nil
+}
+
+// refuseStopped refuses targets that are already stopped: recovering a hang
+// would wrongly resume them.
+func refuseStopped(param string, procs []procTarget) error {
+	for _, p := range procs {
+		if p.Prior == "T" || p.Prior == "t" {
+			return &fault.ParamError{Param: param, Message: fmt.Sprintf("pid %d (%s) is already stopped (state %s); recovering a hang would resume it", p.PID, p.Comm, p.Prior)}
+		}
+	}
+	return nil
 }
 
 // readTgid returns the thread group (process) id of a task from
@@ -124,7 +158,8 @@ func readTgid(h *fault.Host, pid int) (int, error) {
 }
 
 // pidsNamed lists, in ascending order, the processes whose comm is name.
-// Processes that exit during the scan are skipped.
+// Processes that have exited (zombies waiting for their parent) or that exit
+// during the scan are skipped.
 func pidsNamed(h *fault.Host, name string) ([]int, error) {
 	ents, err := os.ReadDir(h.ProcRoot)
 	if err != nil {
@@ -137,7 +172,7 @@ func pidsNamed(h *fault.Host, name string) ([]int, error) {
 			continue
 		}
 		st, err := h.ReadProcStat(pid)
-		if err == nil && st.Comm == name {
+		if err == nil && st.Comm == name && !exited(st.State) {
 			pids = append(pids, pid)
 		}
 	}
@@ -145,9 +180,9 @@ func pidsNamed(h *fault.Host, name string) ([]int, error) {
 	return pids, nil
 }
 
-// resourceOf names what a hang holds: "pid:N@START", or several joined by
-// commas when --all-matching stopped more than one process.
-func resourceOf(procs []hungProc) string {
+// resourceOf names the processes a fault acts on: "pid:N@START", or several joined by
+// commas when --all-matching selected more than one process.
+func resourceOf(procs []procTarget) string {
 	names := make([]string, len(procs))
 	for i, p := range procs {
 		names[i] = p.Proc.String()
