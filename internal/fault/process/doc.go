@@ -32,12 +32,10 @@
 // There is no process.restart kind. A restart drill is process.kill of a
 // process that has a supervisor (systemd Restart=, Kubernetes, a watchdog,
 // a cluster manager): the drill tests that the supervisor brings the service
-// back and how long that takes. In a drill file:
-//
-//	- name: kill the matching engine and watch it come back
-//	  fault: {kind: process.kill, params: {name: match-engine, signal: KILL}, duration: 2m}
-//	  # probes measure the outage; the step's recovery evidence says whether a
-//	  # new match-engine process is running ("restarted")
+// back and how long that takes: inject process.kill --name match-engine
+// (SIGKILL) with a duration covering the expected restart, let the probes
+// measure the outage, and read the step's recovery evidence ("restarted":
+// whether a new match-engine process is running, and its pid).
 //
 // For a graceful restart use --signal TERM; for "the service is down until a
 // person starts it" use service.stop, which starts it again on recovery.

@@ -220,7 +220,12 @@ func TestKillByPortInSandbox(t *testing.T) {
 	m := openManager(t, h)
 	const port = "18765"
 	victim := startHelper(t, "bwklisten", portHelper, port)
-	waitFor(t, func() bool { c, err := net.Dial("tcp", "127.0.0.1:"+port); ok := err == nil; _ = closeConn(c); return ok })
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		ok := err == nil
+		_ = closeConn(c)
+		return ok
+	})
 
 	// A port nobody holds, and a UDP-only look at a TCP port, find nothing.
 	for _, params := range []map[string]string{{"port": "18766"}, {"port": port, "protocol": "udp"}} {
@@ -248,7 +253,12 @@ func TestKillByPortInSandbox(t *testing.T) {
 
 	// A "supervisor" (the test) starts a new listener: recovery reports it.
 	again := startHelper(t, "bwklisten", portHelper, port)
-	waitFor(t, func() bool { c, err := net.Dial("tcp", "127.0.0.1:"+port); ok := err == nil; _ = closeConn(c); return ok })
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		ok := err == nil
+		_ = closeConn(c)
+		return ok
+	})
 	r := mustRecover(t, m, f.ID)
 	if d := evidenceDetail(r, "restarted"); !strings.Contains(d, "pid "+strconv.Itoa(again.Process.Pid)) {
 		t.Fatalf("restart evidence %q, want pid %d", d, again.Process.Pid)
