@@ -47,3 +47,16 @@ func TestContractDelete(t *testing.T) {
 		Gone: exactly(&path, orig),
 	})
 }
+
+func TestContractHold(t *testing.T) {
+	var path string
+	orig := original(2048)
+	faulttest.Run(t, "file.hold", faulttest.Case{
+		Name:   "hold",
+		// --until must lie within the duration, and the suite's expiry case
+		// shortens it: TestHoldUntilThenBack covers --until.
+		Setup:  contractFile("SETTLE.csv", orig, &path, nil),
+		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) { assertGone(t, path) },
+		Gone:   exactly(&path, orig),
+	})
+}
