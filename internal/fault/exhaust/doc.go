@@ -5,11 +5,13 @@
 //
 //   - fd.exhaust lowers one target process's RLIMIT_NOFILE (prlimit(2)) so
 //     that its next open fails with EMFILE; other processes are untouched.
-//   - pid.exhaust lowers one target process's RLIMIT_NPROC so that its next
-//     fork or clone fails with EAGAIN. The kernel counts RLIMIT_NPROC against
-//     every task of the target's real user, so the threshold is honest only
-//     for a target that runs as a dedicated user; root and processes holding
-//     CAP_SYS_RESOURCE or CAP_SYS_ADMIN are exempt and refused.
+//   - pid.exhaust moves one target process into a new child of its own pids
+//     cgroup (cgroup v1 or v2, package cgroup) whose pids.max is its task
+//     count plus --headroom, so its next fork or clone fails with EAGAIN;
+//     recovery moves it back and removes the child. RLIMIT_NPROC is not used:
+//     the kernel counts it against every task of the target's user, exempts
+//     root, and changing it for another user's process needs
+//     CAP_SYS_RESOURCE.
 //   - port.exhaust starts a helper that holds connections to one destination
 //     the user names until the local ephemeral port range for that
 //     destination is used up (new connects to it fail with EADDRNOTAVAIL),

@@ -29,8 +29,8 @@ func init() { fault.RegisterHelper(probeHelper, runProbe) }
 // helper) and for the probe targets.
 func TestMain(m *testing.M) { faulttest.Main(m) }
 
-// runProbe answers "open" (open and close /dev/null) and "hold" (open it and
-// keep it open).
+// runProbe answers "open" (open and close /dev/null), "hold" (open it and
+// keep it open) and "fork" (run /bin/true).
 func runProbe(_ context.Context, _ []string) error {
 	in := bufio.NewScanner(os.Stdin)
 	var held []*os.File
@@ -47,6 +47,8 @@ func runProbe(_ context.Context, _ []string) error {
 			if f, err = os.Open("/dev/null"); err == nil {
 				held = append(held, f)
 			}
+		case "fork":
+			err = exec.Command("/bin/true").Run()
 		default:
 			err = fmt.Errorf("unknown command %q", in.Text())
 		}
@@ -91,6 +93,9 @@ type probe struct {
 func startProbe(t *testing.T, exe string) *probe {
 	t.Helper()
 	cmd := exec.Command(exe, "helper", probeHelper)
+	// One P keeps the Go runtime from wanting new threads while pid.exhaust
+	// leaves it none.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

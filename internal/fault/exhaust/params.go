@@ -50,9 +50,8 @@ func (p *FDParams) Validate() error {
 
 // PIDParams are the parameters of pid.exhaust.
 type PIDParams struct {
-	PID      int  `param:"pid,target" help:"the process whose forks to make fail (its RLIMIT_NPROC is lowered; it should run as a dedicated user)"`
-	Headroom int  `param:"headroom" default:"0" min:"0" max:"1048576" help:"how many more tasks the target's user may start before the target's fork fails with EAGAIN"`
-	Hard     bool `param:"hard" help:"lower the hard limit too, so the target cannot raise its soft limit back (root restores it on recover)"`
+	PID      int  `param:"pid,target" help:"the process whose forks to make fail (it is moved into a child pids cgroup of its own cgroup)"`
+	Headroom int  `param:"headroom" default:"0" min:"0" max:"1048576" help:"how many more tasks (processes or threads) the target may start before its fork fails with EAGAIN"`
 	HostWide bool `param:"host-wide" help:"exhaust the host's process table instead of one process (needs --reserve; not implemented yet)"`
 	Reserve  int  `param:"reserve" min:"0" unit:"tasks" help:"with --host-wide, process slots always left free for the rest of the host"`
 }

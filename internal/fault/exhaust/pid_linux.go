@@ -1,0 +1,283 @@
+package exhaust
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+	"github.com/bulwarkhq/bulwark/internal/fault/cgroup"
+)
+
+// PIDID is pid.exhaust's identifier.
+const PIDID = "pid.exhaust"
+
+// pidsController is the cgroup controller pid.exhaust uses.
+const pidsController = "pids"
+
+// PID is pid.exhaust: the target moves into a child of its own pids cgroup
+// whose pids.max leaves it --headroom more tasks, so its next fork or clone
+// fails with EAGAIN. Other processes, including others in the target's
+// original cgroup, fork as before; the original cgroup's own limits still
+// apply above the child.
+type PID struct{}
+
+// pidReceiptV1 is version 1 of pid.exhaust's undo record.
+type pidReceiptV1 struct {
+	Target   fault.Proc `json:"target"`
+	Comm     string     `json:"comm"`
+	Version  int        `json:"cgroupVersion"`
+	Original string     `json:"original"` // the cgroup the target was in
+	Child    string     `json:"child"`    // the cgroup the fault creates
+	Max      int        `json:"max"`      // the child's pids.max
+	Tasks    int        `json:"tasks"`    // the target's tasks at prepare
+	Headroom int        `json:"headroom"`
+}
+
+// Info implements fault.Kind.
+func (PID) Info() fault.KindInfo {
+	return fault.KindInfo{
+		ID:             PIDID,
+		Summary:        "Exhaust one process's process slots: confine it to a child pids cgroup so its next fork fails with EAGAIN",
+		SummaryZH:      "耗尽单个进程的进程槽位：将其限制在子 pids cgroup 中，使其下一次 fork 以 EAGAIN 失败",
+		Platforms:      []string{"linux"},
+		Outlives:       fault.OutlivesProcess, // the child cgroup and the target's place in it end at reboot
+		ReceiptVersion: 1,
+		NewParams:      func() any { return new(PIDParams) },
+	}
+}
+
+// Available implements fault.Availability.
+func (PID) Available(_ context.Context, h *fault.Host) error {
+	hy, err := cgroup.Detect(h)
+	if err != nil {
+		return err
+	}
+	return hy.Available(pidsController)
+}
+
+// Prepare implements fault.Kind: it checks the target, finds its pids cgroup
+// and plans the child and its limit. It changes nothing.
+func (k PID) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault.Receipt, error) {
+	p, ok := req.Params.(*PIDParams)
+	if !ok {
+		return nil, fmt.Errorf("prepare %s: params are %T", PIDID, req.Params)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	proc, st, err := h.CheckTarget("pid", p.PID)
+	if err != nil {
+		return nil, err
+	}
+	hy, err := cgroup.Detect(h)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", PIDID, err)
+	}
+	if err := hy.Available(pidsController); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", PIDID, err)
+	}
+	_, v, err := hy.Controller(pidsController)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", PIDID, err)
+	}
+	orig, err := hy.ProcessCgroup(p.PID, pidsController)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", PIDID, err)
+	}
+	if strings.HasPrefix(filepath.Base(string(orig)), cgroup.ChildPrefix+"pid-exhaust-") {
+		return nil, &fault.ParamError{Param: "pid", Message: fmt.Sprintf("pid %d is already confined by a pid.exhaust cgroup (%s)", p.PID, orig)}
+	}
+	tasks, err := taskCount(h, p.PID)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: count tasks of pid %d: %w", PIDID, p.PID, err)
+	}
+	child := filepath.Join(string(orig), cgroup.ChildPrefix+childName(req.ID))
+	return fault.NewReceipt(k.Info(), "pids-cgroup:"+proc.String(), pidReceiptV1{
+		Target: proc, Comm: st.Comm, Version: int(v), Original: string(orig), Child: child,
+		Max: tasks + p.Headroom, Tasks: tasks, Headroom: p.Headroom,
+	})
+}
+
+// childName is the child cgroup's name after cgroup.ChildPrefix.
+func childName(faultID string) string { return "pid-exhaust-" + faultID }
+
+// Apply implements fault.Kind: it creates the child with its pids.max set
+// before the target moves in, so the target is never unconfined inside it.
+// On failure the child is removed again (the target, if it moved, with it
+// back to the original cgroup).
+func (PID) Apply(_ context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, hy, err := decodePID(h, r)
+	if err != nil {
+		return err
+	}
+	if _, same := h.Same(d.Target); !same {
+		return fmt.Errorf("apply %s: target %s: %w", PIDID, d.Target, fault.ErrGone)
+	}
+	child, err := hy.CreateChild(pidsController, cgroup.Path(d.Original), strings.TrimPrefix(filepath.Base(d.Child), cgroup.ChildPrefix))
+	if err != nil {
+		return fmt.Errorf("apply %s: %w", PIDID, err)
+	}
+	if string(child) != d.Child {
+		return errors.Join(fmt.Errorf("apply %s: created %s, not the planned %s", PIDID, child, d.Child), hy.Remove(child))
+	}
+	err = hy.WriteFile(child, cgroup.PidsMaxFile, strconv.Itoa(d.Max))
+	if err == nil {
+		err = hy.Move(d.Target.PID, child)
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("apply %s: %w", PIDID, err), hy.Remove(child))
+	}
+	return nil
+}
+
+// Verify implements fault.Kind: the target is in the child, whose pids.max
+// is the planned one; the evidence gives the tasks left.
+func (PID) Verify(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, hy, err := decodePID(h, r)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := confined(h, hy, d)
+	if err != nil {
+		return ev, fmt.Errorf("verify %s: %w", PIDID, err)
+	}
+	cur, err := hy.ReadFile(cgroup.Path(d.Child), "pids.current")
+	if err != nil {
+		return ev, fmt.Errorf("verify %s: %w", PIDID, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(cur))
+	if err != nil {
+		return ev, fmt.Errorf("verify %s: parse pids.current %q: %w", PIDID, cur, err)
+	}
+	ev = append(ev, fault.Evidence("headroom", d.Max-n <= d.Headroom, "%d tasks in %s, pids.max %d: %d left before fork fails with EAGAIN (--headroom %d)", n, d.Child, d.Max, d.Max-n, d.Headroom))
+	return ev, nil
+}
+
+// confined checks that the target is in the child and the child's pids.max
+// is the planned one.
+func confined(h *fault.Host, hy *cgroup.Hierarchy, d pidReceiptV1) ([]bulwark.Evidence, error) {
+	if _, same := h.Same(d.Target); !same {
+		return []bulwark.Evidence{fault.Evidence("confined", false, "target %s is gone", d.Target)}, fmt.Errorf("target %s: %w", d.Target, fault.ErrGone)
+	}
+	at, err := hy.ProcessCgroup(d.Target.PID, pidsController)
+	if err != nil {
+		return nil, err
+	}
+	if string(at) != d.Child {
+		return []bulwark.Evidence{fault.Evidence("confined", false, "pid %d is in %s, not %s", d.Target.PID, at, d.Child)},
+			fmt.Errorf("pid %d is in pids cgroup %s, not %s: it was moved", d.Target.PID, at, d.Child)
+	}
+	max, err := hy.ReadFile(cgroup.Path(d.Child), cgroup.PidsMaxFile)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(max) != strconv.Itoa(d.Max) {
+		return []bulwark.Evidence{fault.Evidence("confined", false, "%s has pids.max %s, not %d", d.Child, strings.TrimSpace(max), d.Max)},
+			fmt.Errorf("%s has pids.max %s, not %d: it was changed", d.Child, strings.TrimSpace(max), d.Max)
+	}
+	return []bulwark.Evidence{fault.Evidence("confined", true, "pid %d (%s) is in pids cgroup %s (cgroup v%d) with pids.max %d (it had %d tasks; was in %s)",
+		d.Target.PID, d.Comm, d.Child, d.Version, d.Max, d.Tasks, d.Original)}, nil
+}
+
+// Status implements fault.Statuser: someone may move the target out or
+// change pids.max.
+func (PID) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, hy, err := decodePID(h, r)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := confined(h, hy, d)
+	if err != nil {
+		return ev, fmt.Errorf("status %s: drifted: %w", PIDID, err)
+	}
+	return ev, nil
+}
+
+// Recover implements fault.Kind: the target goes back to its original cgroup
+// if it is still in the child (one someone moved elsewhere is left there),
+// then the child is removed; any process the target started inside it moves
+// to the original cgroup too. A child already gone needs nothing.
+func (PID) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, hy, err := decodePID(h, r)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(d.Child); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if _, same := h.Same(d.Target); same {
+		if at, err := hy.ProcessCgroup(d.Target.PID, pidsController); err == nil && string(at) == d.Child {
+			if err := hy.Move(d.Target.PID, cgroup.Path(d.Original)); err != nil {
+				if _, same := h.Same(d.Target); same { // not just exited meanwhile
+					return fmt.Errorf("recover %s: move pid %d back to %s: %w", PIDID, d.Target.PID, d.Original, err)
+				}
+			}
+		}
+	}
+	if err := hy.Remove(cgroup.Path(d.Child)); err != nil {
+		return fmt.Errorf("recover %s: %w", PIDID, err)
+	}
+	return nil
+}
+
+// VerifyRecovered implements fault.Kind: the child is gone and the target,
+// if it still runs, is not in it.
+func (PID) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, hy, err := decodePID(h, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(d.Child); !errors.Is(err, os.ErrNotExist) {
+		return []bulwark.Evidence{fault.Evidence("cgroup removed", false, "%s still exists (%v)", d.Child, err)}, fmt.Errorf("verify %s recovered: %s still exists", PIDID, d.Child)
+	}
+	ev := []bulwark.Evidence{fault.Evidence("cgroup removed", true, "%s is gone", d.Child)}
+	if _, same := h.Same(d.Target); !same {
+		return append(ev, fault.Evidence("target", true, "target %s is gone", d.Target)), nil
+	}
+	at, err := hy.ProcessCgroup(d.Target.PID, pidsController)
+	if err != nil {
+		return ev, fmt.Errorf("verify %s recovered: %w", PIDID, err)
+	}
+	return append(ev, fault.Evidence("target", true, "pid %d is in pids cgroup %s (was %s before the fault)", d.Target.PID, at, d.Original)), nil
+}
+
+func decodePID(h *fault.Host, r *fault.Receipt) (pidReceiptV1, *cgroup.Hierarchy, error) {
+	var d pidReceiptV1
+	if r.Version != 1 {
+		return d, nil, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", PIDID, r.Version)
+	}
+	if err := r.Decode(&d); err != nil {
+		return d, nil, err
+	}
+	if d.Target.PID <= 1 || d.Original == "" || filepath.Dir(d.Child) != d.Original || !strings.HasPrefix(filepath.Base(d.Child), cgroup.ChildPrefix) {
+		return d, nil, fmt.Errorf("decode %s receipt: bad target or cgroups", PIDID)
+	}
+	hy, err := cgroup.Detect(h)
+	if err != nil {
+		return d, nil, fmt.Errorf("%s: %w", PIDID, err)
+	}
+	return d, hy, nil
+}
+
+// taskCount is how many tasks (threads) process pid has: what pids.current
+// charges for it.
+func taskCount(h *fault.Host, pid int) (int, error) {
+	ents, err := os.ReadDir(filepath.Join(h.ProcRoot, strconv.Itoa(pid), "task"))
+	if err != nil {
+		return 0, err
+	}
+	return len(ents), nil
+}
+
+var (
+	_ fault.Kind         = PID{}
+	_ fault.Availability = PID{}
+	_ fault.Statuser     = PID{}
+	_ fault.Validator    = (*PIDParams)(nil)
+)
