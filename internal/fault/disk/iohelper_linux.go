@@ -1,0 +1,358 @@
+package disk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/fault"
+	"golang.org/x/sys/unix"
+)
+
+func init() { fault.RegisterHelper(ioHelperName, runIOHelper) }
+
+// ioHelperName is disk.io's helper entry point: `bulwark helper disk-io …`.
+const ioHelperName = "disk-io"
+
+// ioConfig is the helper's parsed command line.
+type ioConfig struct {
+	fault     string
+	deadline  time.Time
+	file      string
+	mode      string
+	rate      int64 // bytes/s, or 0
+	iops      int64 // ops/s, or 0
+	blockSize int64
+	fileSize  int64
+	status    string
+}
+
+// parseIOArgs parses `--fault ID --deadline T --file F --mode M --rate N
+// --iops N --block-size N --file-size N --status FILE`.
+func parseIOArgs(args []string) (ioConfig, error) {
+	var c ioConfig
+	fs := flag.NewFlagSet(ioHelperName, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.fault, "fault", "", "")
+	deadline := fs.String("deadline", "", "")
+	fs.StringVar(&c.file, "file", "", "")
+	fs.StringVar(&c.mode, "mode", "write", "")
+	fs.Int64Var(&c.rate, "rate", 0, "")
+	fs.Int64Var(&c.iops, "iops", 0, "")
+	fs.Int64Var(&c.blockSize, "block-size", 0, "")
+	fs.Int64Var(&c.fileSize, "file-size", 0, "")
+	fs.StringVar(&c.status, "status", "", "")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("parse %s arguments: %w", ioHelperName, err)
+	}
+	var err error
+	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
+		return c, fmt.Errorf("parse %s --deadline: %w", ioHelperName, err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("parse %s arguments: unexpected %q", ioHelperName, fs.Arg(0))
+	case !validFaultID(c.fault):
+		return c, fmt.Errorf("parse %s arguments: bad --fault %q", ioHelperName, c.fault)
+	case !filepath.IsAbs(c.file) || filepath.Base(c.file) != ioPrefix+c.fault:
+		return c, fmt.Errorf("parse %s arguments: bad --file %q", ioHelperName, c.file)
+	case c.mode != "read" && c.mode != "write" && c.mode != "mixed":
+		return c, fmt.Errorf("parse %s arguments: bad --mode %q", ioHelperName, c.mode)
+	case (c.rate > 0) == (c.iops > 0):
+		return c, fmt.Errorf("parse %s arguments: give one of --rate and --iops", ioHelperName)
+	case c.blockSize < 512 || c.fileSize < c.blockSize:
+		return c, fmt.Errorf("parse %s arguments: bad --block-size %d or --file-size %d", ioHelperName, c.blockSize, c.fileSize)
+	case !filepath.IsAbs(c.status):
+		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", ioHelperName, c.status)
+	}
+	return c, nil
+}
+
+// IOStatus is what the disk-io helper writes to its status file once a
+// second.
+type IOStatus struct {
+	Time     time.Time `json:"time"`
+	Fault    string    `json:"fault"`
+	PID      int       `json:"pid"`
+	State    string    `json:"state"` // "running" or "exited"
+	Reason   string    `json:"reason,omitempty"`
+	Mode     string    `json:"mode"`
+	File     string    `json:"file"`
+	Direct   bool      `json:"direct"` // O_DIRECT in use; false: through the page cache
+	Note     string    `json:"note,omitempty"`
+	Rate     int64     `json:"rate,omitempty"` // target bytes/s
+	IOPS     int64     `json:"iops,omitempty"` // target ops/s
+	// BytesPerSec and OpsPerSec were achieved over the last second (zero in
+	// the first status, written before anything was measured).
+	BytesPerSec float64 `json:"bytesPerSec"`
+	OpsPerSec   float64 `json:"opsPerSec"`
+	TotalBytes  int64   `json:"totalBytes"`
+	TotalOps    int64   `json:"totalOps"`
+}
+
+// bucket is a token bucket: tokens accrue at rate per second up to burst;
+// take waits until n are there.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newBucket(rate, burst float64) *bucket {
+	return &bucket{rate: rate, burst: burst, last: time.Now()}
+}
+
+// take removes n tokens, sleeping until they have accrued. n may exceed
+// burst: the bucket then goes into debt and the next take waits it off.
+func (b *bucket) take(ctx context.Context, n float64) error {
+	now := time.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	b.tokens -= n
+	if b.tokens >= 0 {
+		return nil
+	}
+	wait := time.Duration(-b.tokens / b.rate * float64(time.Second))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var errIODeadline = errors.New("deadline")
+
+// runIOHelper is the body of `bulwark helper disk-io`. It returns at the
+// deadline, on SIGTERM, SIGINT or SIGHUP, or when ctx is done, and removes
+// its scratch file whatever the reason.
+func runIOHelper(ctx context.Context, args []string) error {
+	cfg, err := parseIOArgs(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	left := time.Until(cfg.deadline)
+	if left <= 0 {
+		return fmt.Errorf("%s: deadline %s has passed", ioHelperName, cfg.deadline.Format(time.RFC3339Nano))
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, left, errIODeadline)
+	defer cancel()
+	w, err := newIOWorker(ctx, cfg)
+	if w != nil {
+		defer w.close()
+	}
+	if err != nil {
+		return err
+	}
+	return w.run(ctx)
+}
+
+// ioWorker is a running disk-io helper.
+type ioWorker struct {
+	cfg    ioConfig
+	f      *os.File
+	buf    []byte
+	direct bool
+	note   string
+	bytes  int64
+	ops    int64
+}
+
+// newIOWorker creates the scratch file (never an existing one), opened with
+// O_DIRECT where the filesystem supports it, and for read and mixed loads
+// writes it whole first so that reads hit allocated blocks.
+func newIOWorker(ctx context.Context, cfg ioConfig) (*ioWorker, error) {
+	w := &ioWorker{cfg: cfg, direct: true}
+	flags := os.O_RDWR | os.O_CREATE | os.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	f, err := os.OpenFile(cfg.file, flags|unix.O_DIRECT, 0o600)
+	if errors.Is(err, unix.EINVAL) {
+		w.direct, w.note = false, "the filesystem refuses O_DIRECT: the load goes through the page cache"
+		f, err = os.OpenFile(cfg.file, flags, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: create scratch file: %w", ioHelperName, err)
+	}
+	w.f = f
+	buf, err := unix.Mmap(-1, 0, int(cfg.blockSize), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return w, fmt.Errorf("%s: map buffer: %w", ioHelperName, err)
+	}
+	w.buf = buf
+	rand.Read(w.buf) // incompressible, never all zeros
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, cfg.fileSize); err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
+		return w, fmt.Errorf("%s: allocate scratch file: %w", ioHelperName, err)
+	}
+	if cfg.mode != "write" {
+		for off := int64(0); off+cfg.blockSize <= cfg.fileSize; off += cfg.blockSize {
+			if ctx.Err() != nil {
+				return w, context.Cause(ctx)
+			}
+			if err := w.write(off); err != nil {
+				return w, err
+			}
+		}
+		w.bytes, w.ops = 0, 0
+	}
+	return w, nil
+}
+
+// write writes one block at off, falling back to buffered I/O once if the
+// filesystem accepted O_DIRECT at open but refuses it on write.
+func (w *ioWorker) write(off int64) error {
+	_, err := w.f.WriteAt(w.buf, off)
+	if err != nil && w.direct && errors.Is(err, unix.EINVAL) {
+		if err = w.buffered(); err == nil {
+			_, err = w.f.WriteAt(w.buf, off)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: write: %w", ioHelperName, err)
+	}
+	w.bytes += int64(len(w.buf))
+	w.ops++
+	return nil
+}
+
+func (w *ioWorker) read(off int64) error {
+	_, err := w.f.ReadAt(w.buf, off)
+	if err != nil && w.direct && errors.Is(err, unix.EINVAL) {
+		if err = w.buffered(); err == nil {
+			_, err = w.f.ReadAt(w.buf, off)
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: read: %w", ioHelperName, err)
+	}
+	w.bytes += int64(len(w.buf))
+	w.ops++
+	return nil
+}
+
+// buffered drops O_DIRECT from the open file.
+func (w *ioWorker) buffered() error {
+	fl, err := unix.FcntlInt(w.f.Fd(), unix.F_GETFL, 0)
+	if err == nil {
+		_, err = unix.FcntlInt(w.f.Fd(), unix.F_SETFL, fl&^unix.O_DIRECT)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: drop O_DIRECT: %w", ioHelperName, err)
+	}
+	w.direct, w.note = false, "the filesystem refuses O_DIRECT i/o: the load goes through the page cache"
+	return nil
+}
+
+// close removes the scratch file and closes it.
+func (w *ioWorker) close() {
+	if w.f != nil {
+		os.Remove(w.cfg.file)
+		w.f.Close()
+	}
+	if w.buf != nil {
+		unix.Munmap(w.buf)
+	}
+}
+
+// run does paced I/O, cycling through the file block by block, until ctx is
+// done or the wall-clock deadline passes, writing a status each second.
+func (w *ioWorker) run(ctx context.Context) error {
+	var b *bucket
+	cost := 1.0
+	if w.cfg.rate > 0 {
+		cost = float64(w.cfg.blockSize)
+		b = newBucket(float64(w.cfg.rate), max(cost, float64(w.cfg.rate)/10))
+	} else {
+		b = newBucket(float64(w.cfg.iops), max(1, float64(w.cfg.iops)/10))
+	}
+	blocks := w.cfg.fileSize / w.cfg.blockSize
+	w.writeStatus("running", "", 0, 0)
+	lastT, lastB, lastO := time.Now(), w.bytes, w.ops
+	var reason error
+	for i := int64(0); reason == nil; i++ {
+		if err := b.take(ctx, cost); err != nil {
+			reason = context.Cause(ctx)
+			break
+		}
+		off := (i % blocks) * w.cfg.blockSize
+		var err error
+		if w.cfg.mode == "read" || w.cfg.mode == "mixed" && i%2 == 1 {
+			err = w.read(off)
+		} else {
+			err = w.write(off)
+		}
+		if err != nil {
+			w.writeStatus("exited", err.Error(), 0, 0)
+			return err
+		}
+		if now := time.Now(); now.Sub(lastT) >= time.Second {
+			if !now.Before(w.cfg.deadline) {
+				reason = errIODeadline
+			}
+			secs := now.Sub(lastT).Seconds()
+			w.writeStatus("running", "", float64(w.bytes-lastB)/secs, float64(w.ops-lastO)/secs)
+			lastT, lastB, lastO = now, w.bytes, w.ops
+		}
+	}
+	w.writeStatus("exited", reason.Error(), 0, 0)
+	return nil
+}
+
+// writeStatus replaces the status file atomically. A failure to write is
+// not fatal: Status notices a stale file.
+func (w *ioWorker) writeStatus(state, reason string, bps, ops float64) {
+	s := IOStatus{
+		Time: time.Now().UTC(), Fault: w.cfg.fault, PID: os.Getpid(), State: state, Reason: reason,
+		Mode: w.cfg.mode, File: w.cfg.file, Direct: w.direct, Note: w.note, Rate: w.cfg.rate, IOPS: w.cfg.iops,
+		BytesPerSec: bps, OpsPerSec: ops, TotalBytes: w.bytes, TotalOps: w.ops,
+	}
+	if err := writeJSON(w.cfg.status, s); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", ioHelperName, err)
+	}
+}
+
+// writeJSON replaces path atomically (temp file and rename).
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-*")
+	if err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write status: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write status: %w", err)
+	}
+	return nil
+}
+
+// ReadIOStatus reads a disk-io helper's status file.
+func ReadIOStatus(path string) (*IOStatus, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	var s IOStatus
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	}
+	return &s, nil
+}
