@@ -52,11 +52,25 @@ func TestContractHold(t *testing.T) {
 	var path string
 	orig := original(2048)
 	faulttest.Run(t, "file.hold", faulttest.Case{
-		Name:   "hold",
+		Name: "hold",
 		// --until must lie within the duration, and the suite's expiry case
 		// shortens it: TestHoldUntilThenBack covers --until.
 		Setup:  contractFile("SETTLE.csv", orig, &path, nil),
 		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) { assertGone(t, path) },
 		Gone:   exactly(&path, orig),
 	})
+}
+
+func TestContractAppend(t *testing.T) {
+	var path string
+	orig := original(1024)
+	grew := func(t *testing.T, h *fault.Host, f *bulwark.Fault) {
+		if len(readFile(t, path)) <= len(orig) {
+			t.Fatal("nothing appended")
+		}
+	}
+	faulttest.Run(t, "file.append",
+		faulttest.Case{Name: "data", Setup: contractFile("a.csv", orig, &path, map[string]string{"data": "1,2,3\n"}), Effect: grew, Gone: exactly(&path, orig)},
+		faulttest.Case{Name: "random", Setup: contractFile("b.bin", orig, &path, map[string]string{"size": "64KiB", "pattern": "random", "seed": "1"}), Effect: grew, Gone: exactly(&path, orig)},
+	)
 }
