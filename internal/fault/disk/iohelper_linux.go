@@ -80,17 +80,17 @@ func parseIOArgs(args []string) (ioConfig, error) {
 // IOStatus is what the disk-io helper writes to its status file once a
 // second.
 type IOStatus struct {
-	Time     time.Time `json:"time"`
-	Fault    string    `json:"fault"`
-	PID      int       `json:"pid"`
-	State    string    `json:"state"` // "running" or "exited"
-	Reason   string    `json:"reason,omitempty"`
-	Mode     string    `json:"mode"`
-	File     string    `json:"file"`
-	Direct   bool      `json:"direct"` // O_DIRECT in use; false: through the page cache
-	Note     string    `json:"note,omitempty"`
-	Rate     int64     `json:"rate,omitempty"` // target bytes/s
-	IOPS     int64     `json:"iops,omitempty"` // target ops/s
+	Time   time.Time `json:"time"`
+	Fault  string    `json:"fault"`
+	PID    int       `json:"pid"`
+	State  string    `json:"state"` // "running" or "exited"
+	Reason string    `json:"reason,omitempty"`
+	Mode   string    `json:"mode"`
+	File   string    `json:"file"`
+	Direct bool      `json:"direct"` // O_DIRECT in use; false: through the page cache
+	Note   string    `json:"note,omitempty"`
+	Rate   int64     `json:"rate,omitempty"` // target bytes/s
+	IOPS   int64     `json:"iops,omitempty"` // target ops/s
 	// BytesPerSec and OpsPerSec were achieved over the last second (zero in
 	// the first status, written before anything was measured).
 	BytesPerSec float64 `json:"bytesPerSec"`
