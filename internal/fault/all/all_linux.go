@@ -6,6 +6,7 @@ import (
 	_ "github.com/bulwarkhq/bulwark/internal/fault/disk"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/exhaust"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/file"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/mem"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/netfault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
 )

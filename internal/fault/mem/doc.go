@@ -1,0 +1,19 @@
+// Package mem holds the memory fault kinds.
+//
+// mem.fill holds a given amount of anonymous memory in a helper process
+// (`bulwark helper mem-fill`): the pages are mapped privately, transparent
+// huge pages are declined so the level is exact to a page, and every page is
+// written, so the resident size is the requested size and not a promise.
+// The helper sets its own oom_score_adj (1000 by default) so that, when the
+// kernel must kill, the drill decides who dies: the burner first. It checks
+// MemAvailable before every step and stops growing (and says so) rather than
+// go below the reserve; Prepare refuses a size that would.
+//
+// mem.pressure does the same from inside a target process's memory cgroup:
+// the helper moves itself into that cgroup before it maps anything, so the
+// cgroup's limit, reclaim and OOM killer apply to the target and the helper
+// together. It is refused for a target in the root cgroup or in a cgroup
+// without a limit (there the pressure would be host-wide: use mem.fill).
+// Nothing in the cgroup is changed; recovering ends the helper, which
+// uncharges its pages.
+package mem

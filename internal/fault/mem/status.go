@@ -1,0 +1,73 @@
+package mem
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Status is what the helper writes to its status file once a second.
+type Status struct {
+	Time     time.Time `json:"time"`
+	Fault    string    `json:"fault"`
+	PID      int       `json:"pid"`
+	State    string    `json:"state"` // running, exited
+	Reason   string    `json:"reason,omitempty"`
+	Target   int64     `json:"target"`   // bytes requested
+	Touched  int64     `json:"touched"`  // bytes written so far
+	Resident int64     `json:"resident"` // bytes of the region resident (mincore)
+	VmRSS    int64     `json:"vmRSS"`    // the whole helper's resident size
+	Addr     uint64    `json:"addr"`     // start of the filled mapping
+	Size     int64     `json:"size"`     // its length (the target rounded up to a page)
+	// Capped is set while the helper holds back because MemAvailable would
+	// fall below the reserve.
+	Capped    bool      `json:"capped,omitempty"`
+	Available int64     `json:"available"`
+	Deadline  time.Time `json:"deadline"`
+}
+
+// States of the helper in its status file.
+const (
+	stateRunning = "running"
+	stateExited  = "exited"
+)
+
+// writeStatus replaces the status file atomically.
+func writeStatus(path string, s *Status) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-*")
+	if err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write status: %w", werr)
+	}
+	return nil
+}
+
+// ReadStatus reads a helper's status file.
+func ReadStatus(path string) (*Status, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	var s Status
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	}
+	return &s, nil
+}
