@@ -71,8 +71,7 @@ func helperArgs(d *receiptV1, spec string) []string {
 // isHelperArgv reports whether argv is the command line of the helper of
 // fault id started from exe.
 func isHelperArgv(argv []string, exe, id string) bool {
-	return len(argv) >= 5 && argv[0] == exe && argv[1] == "helper" && argv[2] == helperName &&
-		argv[3] == "--fault" && argv[4] == id
+	return fault.HelperRef{Exe: exe, Name: helperName, Fault: id}.IsArgv(argv)
 }
 
 // runHelper is the body of `bulwark helper dep-proxy --fault ID --deadline T

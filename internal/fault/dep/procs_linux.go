@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,55 +63,14 @@ func logTail(dir string) string {
 	return s
 }
 
-// findHelpers scans the host's proc root for the fault's helpers: every live
-// process whose command line is `<exe> helper dep-proxy --fault ID …`.
-func findHelpers(h *fault.Host, d *receiptV1) ([]fault.Proc, int, error) {
-	ents, err := os.ReadDir(h.ProcRoot)
-	if err != nil {
-		return nil, 0, fmt.Errorf("scan processes: %w", err)
-	}
-	var found []fault.Proc
-	scanned := 0
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		scanned++
-		b, err := os.ReadFile(filepath.Join(h.ProcRoot, e.Name(), "cmdline"))
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		if !isHelperArgv(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), d.Exe, d.Fault) {
-			continue
-		}
-		if p, st, err := h.Identify(pid); err == nil && st.State != 'Z' {
-			found = append(found, p)
-		}
-	}
-	return found, scanned, nil
-}
-
-// helpers returns the journaled helper if it still runs, and any strays.
+// helpers returns the fault's live helpers: the journaled one and any stray
+// found by command line, and how many processes were scanned.
 func helpers(h *fault.Host, d *receiptV1) ([]fault.Proc, int, error) {
-	var out []fault.Proc
-	if d.Helper != nil && alive(h, *d.Helper) {
-		out = append(out, *d.Helper)
-	}
-	strays, scanned, err := findHelpers(h, d)
-	for _, p := range strays {
-		if d.Helper == nil || p != *d.Helper {
-			out = append(out, p)
-		}
-	}
-	return out, scanned, err
+	return h.Helpers(fault.HelperRef{Exe: d.Exe, Name: helperName, Fault: d.Fault, Started: d.Helper})
 }
 
 // alive reports whether p still names the same, not yet exited process.
-func alive(h *fault.Host, p fault.Proc) bool {
-	st, ok := h.Same(p)
-	return ok && st.State != 'Z' && st.State != 'X'
-}
+func alive(h *fault.Host, p fault.Proc) bool { return h.Alive(p) }
 
 // stop asks a helper to wind down with SIGTERM and waits until it has exited,
 // or has removed its fault and is draining live proxied connections (those
