@@ -109,4 +109,3 @@ func TestPIDBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { assertParamError(t, h, exhaust.PIDID, tc.params, tc.param) })
 	}
 }
-

@@ -5,4 +5,5 @@ import "github.com/bulwarkhq/bulwark/internal/fault"
 func init() {
 	fault.Register(FD{})
 	fault.Register(PID{})
+	fault.Register(Port{})
 }

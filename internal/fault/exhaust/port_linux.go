@@ -1,0 +1,411 @@
+package exhaust
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+// PortID is port.exhaust's identifier.
+const PortID = "port.exhaust"
+
+// portHelperName is the helper entry point: `bulwark helper port-exhaust …`.
+const portHelperName = "port-exhaust"
+
+const (
+	// portReadyTimeout bounds how long Apply waits for the helper's first
+	// status, and Verify for it to hold every port it was asked to.
+	portReadyTimeout = 15 * time.Second
+	// portStatusStale is how old the status file may be before Status calls
+	// the helper hung.
+	portStatusStale = 5 * time.Second
+	// How long stopHelper waits for a helper to go after SIGTERM, then after
+	// SIGKILL.
+	termWait = 2 * time.Second
+	killWait = 3 * time.Second
+)
+
+// Port is port.exhaust: a helper holds connections to one destination until
+// the ephemeral port range is used up for it, so new connects from this host
+// (its network namespace) to that destination fail with EADDRNOTAVAIL while
+// connects elsewhere still work. A reserve of the range is always left free
+// unless --reserve 0 is asked for. The helper exits by itself at its deadline.
+type Port struct{}
+
+// portReceiptV1 is version 1 of port.exhaust's undo record.
+type portReceiptV1 struct {
+	Fault       string      `json:"fault"`
+	Destination string      `json:"destination"`
+	Count       int         `json:"count"`   // ports to hold
+	Reserve     int         `json:"reserve"` // ports always left free
+	Low         int         `json:"low"`     // ip_local_port_range at prepare
+	High        int         `json:"high"`
+	Deadline    time.Time   `json:"deadline"`
+	Exe         string      `json:"exe"`
+	Helper      *fault.Proc `json:"helper,omitempty"`
+}
+
+// Info implements fault.Kind.
+func (Port) Info() fault.KindInfo {
+	return fault.KindInfo{
+		ID:             PortID,
+		Summary:        "Use up the ephemeral ports for one destination (IP:port): new connects to it fail with EADDRNOTAVAIL",
+		SummaryZH:      "耗尽访问某一目标（IP:端口）的临时端口：新建到该目标的连接以 EADDRNOTAVAIL 失败",
+		Platforms:      []string{"linux"},
+		Outlives:       fault.OutlivesNothing,
+		ReceiptVersion: 1,
+		NewParams:      func() any { return new(PortParams) },
+	}
+}
+
+// Available implements fault.Availability.
+func (Port) Available(_ context.Context, h *fault.Host) error {
+	if h.Exe == "" {
+		return errors.New("no bulwark executable to start the port-exhaust helper from")
+	}
+	_, _, err := portRange(h.ProcRoot)
+	return err
+}
+
+// Prepare implements fault.Kind: it reads the port range, applies the
+// reserve and refuses the management plane. It changes nothing.
+func (k Port) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault.Receipt, error) {
+	p, ok := req.Params.(*PortParams)
+	if !ok {
+		return nil, fmt.Errorf("prepare %s: params are %T", PortID, req.Params)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	dest, _ := parseDestination(p.Destination)
+	for _, n := range h.Management.Networks {
+		if n.Contains(dest.Addr()) {
+			return nil, &fault.ParamError{Param: "destination", Message: fmt.Sprintf("%s is in the management network %s, which faults never cut", dest.Addr(), n)}
+		}
+	}
+	if slices.Contains(h.Management.TCPPorts, dest.Port()) {
+		return nil, &fault.ParamError{Param: "destination", Message: fmt.Sprintf("port %d is a management port (SSH, RDP, …), which faults never cut", dest.Port())}
+	}
+	switch {
+	case h.NetNSPath != "":
+		return nil, fmt.Errorf("prepare %s: another network namespace (%s) is not supported yet", PortID, h.NetNSPath)
+	case h.Exe == "":
+		return nil, fmt.Errorf("prepare %s: no bulwark executable to start the helper from", PortID)
+	case !validFaultID(req.ID):
+		return nil, fmt.Errorf("prepare %s: bad fault id %q", PortID, req.ID)
+	case req.Deadline.IsZero():
+		return nil, fmt.Errorf("prepare %s: no helper deadline", PortID)
+	}
+	lo, hi, err := portRange(h.ProcRoot)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", PortID, err)
+	}
+	size := hi - lo + 1
+	res, _ := parseReserve(p.Reserve)
+	keep := res.of(size)
+	if keep >= size {
+		return nil, &fault.ParamError{Param: "reserve", Message: fmt.Sprintf("%d ports would leave nothing to exhaust in the range %d-%d (%d ports)", keep, lo, hi, size)}
+	}
+	count, param := size-keep, "count"
+	switch {
+	case p.Count > 0:
+		count = p.Count
+	case p.Percent > 0:
+		count, param = int(math.Ceil(float64(p.Percent)*float64(size)/100)), "percent"
+	}
+	if count > size-keep {
+		return nil, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d ports would leave fewer than the reserve of %d free in the range %d-%d (%d ports); lower --reserve to go further (refused, not reduced)", count, keep, lo, hi, size)}
+	}
+	return fault.NewReceipt(k.Info(), "", portReceiptV1{
+		Fault: req.ID, Destination: dest.String(), Count: count, Reserve: keep, Low: lo, High: hi,
+		Deadline: req.Deadline.UTC(), Exe: h.Exe,
+	})
+}
+
+// validFaultID reports whether id can name a directory and a command-line
+// argument safely.
+func validFaultID(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
+}
+
+func decodePort(r *fault.Receipt) (portReceiptV1, error) {
+	var d portReceiptV1
+	if r.Version != 1 {
+		return d, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", PortID, r.Version)
+	}
+	if err := r.Decode(&d); err != nil {
+		return d, err
+	}
+	if !validFaultID(d.Fault) || d.Exe == "" {
+		return d, fmt.Errorf("decode %s receipt: no fault id or helper executable", PortID)
+	}
+	return d, nil
+}
+
+func (d portReceiptV1) ref() fault.HelperRef {
+	return fault.HelperRef{Exe: d.Exe, Name: portHelperName, Fault: d.Fault, Started: d.Helper}
+}
+
+func portDataDir(h *fault.Host, id string) string { return filepath.Join(h.StateDir, "data", id) }
+
+func portStatusPath(h *fault.Host, id string) string {
+	return filepath.Join(portDataDir(h, id), "status.json")
+}
+
+// Apply implements fault.Kind: it starts the helper in its own session,
+// records it in the receipt, and waits for its first status. On failure it
+// stops the helper again.
+func (Port) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, err := decodePort(r)
+	if err != nil {
+		return err
+	}
+	dir, err := h.DataDir(d.Fault)
+	if err != nil {
+		return fmt.Errorf("create helper directory: %w", err)
+	}
+	status := portStatusPath(h, d.Fault)
+	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove old status: %w", err)
+	}
+	p, err := spawnPortHelper(h, d, dir, status)
+	if err != nil {
+		return err
+	}
+	d.Helper = &p
+	if err := r.Set(d); err != nil {
+		return errors.Join(err, stopHelper(context.WithoutCancel(ctx), h, p))
+	}
+	if _, err := waitPortStatus(ctx, h, d, func(*PortStatus) bool { return true }); err != nil {
+		return errors.Join(err, stopHelper(context.WithoutCancel(ctx), h, p))
+	}
+	return nil
+}
+
+func portHelperArgs(d portReceiptV1, status string) []string {
+	return []string{
+		"helper", portHelperName,
+		"--fault", d.Fault,
+		"--deadline", d.Deadline.UTC().Format(time.RFC3339Nano),
+		"--destination", d.Destination,
+		"--count", fmt.Sprint(d.Count),
+		"--reserve", fmt.Sprint(d.Reserve),
+		"--status", status,
+	}
+}
+
+// spawnPortHelper starts the helper with stdin on /dev/null and its output in
+// the fault's helper.log, in a new session, not tied to the caller's life.
+func spawnPortHelper(h *fault.Host, d portReceiptV1, dir, status string) (fault.Proc, error) {
+	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(d.Exe, portHelperArgs(d, status)...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fault.Proc{}, fmt.Errorf("start %s helper: %w", portHelperName, err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it; it exits by its deadline at the latest
+	p, _, err := h.Identify(cmd.Process.Pid)
+	if err != nil {
+		return p, fmt.Errorf("start %s helper: it exited at once: %s", portHelperName, logTail(dir))
+	}
+	return p, nil
+}
+
+// waitPortStatus waits until the helper's status satisfies ok, failing when
+// the helper exits or portReadyTimeout passes.
+func waitPortStatus(ctx context.Context, h *fault.Host, d portReceiptV1, ok func(*PortStatus) bool) (*PortStatus, error) {
+	end := time.Now().Add(portReadyTimeout)
+	var last *PortStatus
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		if s, err := ReadPortStatus(portStatusPath(h, d.Fault)); err == nil {
+			last = s
+			if ok(s) {
+				return s, nil
+			}
+		}
+		if d.Helper == nil || !h.Alive(*d.Helper) {
+			return last, fmt.Errorf("%s helper exited: %s", portHelperName, logTail(portDataDir(h, d.Fault)))
+		}
+		if time.Now().After(end) {
+			if last == nil {
+				return nil, fmt.Errorf("%s helper wrote no status in %s", portHelperName, portReadyTimeout)
+			}
+			return last, fmt.Errorf("%s helper holds %d of %d ports after %s (last error: %s)", portHelperName, last.Held, last.Target, portReadyTimeout, orNone(last.LastError))
+		}
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// logTail returns the end of the helper's log, for error messages.
+func logTail(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
+	s := strings.TrimSpace(string(b))
+	if len(s) > 500 {
+		s = "…" + s[len(s)-500:]
+	}
+	if s == "" {
+		return "no output"
+	}
+	return s
+}
+
+// Verify implements fault.Kind: it waits (bounded) for the helper to hold
+// every port it was asked to, and fails when fewer are free beyond the
+// reserve. The evidence gives the count held and what is left.
+func (Port) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodePort(r)
+	if err != nil {
+		return nil, err
+	}
+	s, err := waitPortStatus(ctx, h, d, func(s *PortStatus) bool { return s.Held >= s.Target || s.Capped })
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", PortID, err)
+	}
+	if s.Held < s.Target {
+		ev := fault.Evidence("ports held", false, "helper %s holds %d of %d ports to %s: only %d were free beyond the reserve of %d", d.Helper, s.Held, s.Target, d.Destination, s.Budget, d.Reserve)
+		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s: only %d of %d ports could be taken without touching the reserve of %d", PortID, s.Held, s.Target, d.Reserve)
+	}
+	return []bulwark.Evidence{
+		fault.Evidence("ports held", true, "helper %s holds %d connections to %s from the range %d-%d, until %s", d.Helper, s.Held, d.Destination, d.Low, d.High, d.Deadline.Format(time.RFC3339)),
+		fault.Evidence("ports left", true, "%d ports of the range were in use for it before; %d left free (reserve %d)", s.InUseBefore, (d.High-d.Low+1)-s.InUseBefore-s.Held, d.Reserve),
+	}, nil
+}
+
+// Status implements fault.Statuser: the helper runs, its status is fresh, and
+// it still holds every port (a destination that resets connections frees
+// them).
+func (Port) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodePort(r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Helper == nil || !h.Alive(*d.Helper) {
+		return []bulwark.Evidence{fault.Evidence("helper", false, "the port-exhaust helper of fault %s has exited", d.Fault)}, fmt.Errorf("status %s: helper is gone, the ports with it", PortID)
+	}
+	s, err := ReadPortStatus(portStatusPath(h, d.Fault))
+	if err != nil {
+		return nil, fmt.Errorf("status %s: %w", PortID, err)
+	}
+	if age := time.Since(s.Time); age > portStatusStale {
+		return []bulwark.Evidence{fault.Evidence("ports held", false, "helper status is %s old", age.Round(time.Millisecond))}, fmt.Errorf("status %s: helper status is %s old", PortID, age.Round(time.Millisecond))
+	}
+	ev := fault.Evidence("ports held", s.Held >= s.Target, "helper holds %d of %d connections to %s (at %s)", s.Held, s.Target, d.Destination, s.Time.Format(time.RFC3339))
+	if s.Held < s.Target {
+		return []bulwark.Evidence{ev}, fmt.Errorf("status %s: helper holds %d of %d ports: the destination dropped connections", PortID, s.Held, s.Target)
+	}
+	return []bulwark.Evidence{ev}, nil
+}
+
+// Recover implements fault.Kind: it stops the journaled helper and any stray
+// of the fault (pid and start time checked), which closes every connection
+// with a reset (no TIME_WAIT left holding ports), then removes its files.
+func (Port) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	d, err := decodePort(r)
+	if err != nil {
+		return err
+	}
+	procs, _, err := h.Helpers(d.ref())
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", PortID, err)
+	}
+	var errs []error
+	for _, p := range procs {
+		errs = append(errs, stopHelper(ctx, h, p))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("recover %s: %w", PortID, err)
+	}
+	if h.StateDir != "" {
+		if err := os.RemoveAll(portDataDir(h, d.Fault)); err != nil {
+			return fmt.Errorf("recover %s: remove helper files: %w", PortID, err)
+		}
+	}
+	return nil
+}
+
+// VerifyRecovered implements fault.Kind: no helper of the fault runs.
+func (Port) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	d, err := decodePort(r)
+	if err != nil {
+		return nil, err
+	}
+	procs, scanned, err := h.Helpers(d.ref())
+	if err != nil {
+		return nil, fmt.Errorf("verify %s recovered: %w", PortID, err)
+	}
+	if len(procs) > 0 {
+		return []bulwark.Evidence{fault.Evidence("helper gone", false, "port-exhaust helpers of fault %s still run: %v", d.Fault, procs)}, fmt.Errorf("verify %s recovered: helpers still run: %v", PortID, procs)
+	}
+	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no port-exhaust helper of fault %s among %d processes", d.Fault, scanned)}, nil
+}
+
+// stopHelper ends a helper: SIGTERM, then SIGKILL if it has not gone in time,
+// both through h.Signal, which checks the pid's start time first.
+func stopHelper(ctx context.Context, h *fault.Host, p fault.Proc) error {
+	for _, s := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{syscall.SIGTERM, termWait}, {syscall.SIGKILL, killWait}} {
+		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("stop helper %s: %w", p, err)
+		}
+		if waitGone(ctx, h, p, s.wait) {
+			return nil
+		}
+	}
+	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
+}
+
+// waitGone polls until p has exited or the wait is over. A zombie that is
+// this process's own child is waited for a moment (the goroutine started with
+// it reaps it), so callers that check the process table see none.
+func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
+	end := time.Now().Add(wait)
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
+		st, same := h.Same(p)
+		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
+			return true
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+	}
+}
+
+var (
+	_ fault.Kind         = Port{}
+	_ fault.Availability = Port{}
+	_ fault.Statuser     = Port{}
+	_ fault.Validator    = (*PortParams)(nil)
+)

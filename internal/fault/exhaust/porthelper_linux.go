@@ -1,0 +1,317 @@
+package exhaust
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+func init() { fault.RegisterHelper(portHelperName, runPortHelper) }
+
+// The helper's states in its status file.
+const (
+	portStateHolding = "holding"
+	portStateExited  = "exited"
+)
+
+const (
+	// dialTimeout bounds one connect; a destination that does not accept
+	// fast enough costs a retry a second later.
+	dialTimeout = 2 * time.Second
+	// statusEvery is how often the helper reports the count it holds.
+	statusEvery = time.Second
+)
+
+// PortStatus is what the port-exhaust helper reports each second.
+type PortStatus struct {
+	Time        time.Time `json:"time"`
+	Fault       string    `json:"fault"`
+	PID         int       `json:"pid"`
+	State       string    `json:"state"`
+	Reason      string    `json:"reason,omitempty"`
+	Destination string    `json:"destination"`
+	Target      int       `json:"target"` // ports asked for
+	Budget      int       `json:"budget"` // ports free beyond the reserve at start
+	Capped      bool      `json:"capped"` // budget < target: the reserve wins
+	Held        int       `json:"held"`   // connections held now
+	InUseBefore int       `json:"inUseBefore"`
+	LastError   string    `json:"lastError,omitempty"`
+	Deadline    time.Time `json:"deadline"`
+}
+
+// ReadPortStatus reads a helper's status file.
+func ReadPortStatus(path string) (*PortStatus, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read helper status: %w", err)
+	}
+	var s PortStatus
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("parse helper status: %w", err)
+	}
+	return &s, nil
+}
+
+// writePortStatus replaces the status file atomically.
+func writePortStatus(path string, s *PortStatus) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write helper status: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write helper status: %w", err)
+	}
+	return nil
+}
+
+type portConfig struct {
+	fault    string
+	deadline time.Time
+	dest     netip.AddrPort
+	count    int
+	reserve  int
+	status   string
+}
+
+func parsePortArgs(args []string) (portConfig, error) {
+	var c portConfig
+	fs := flag.NewFlagSet(portHelperName, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.fault, "fault", "", "")
+	deadline := fs.String("deadline", "", "")
+	dest := fs.String("destination", "", "")
+	fs.IntVar(&c.count, "count", 0, "")
+	fs.IntVar(&c.reserve, "reserve", -1, "")
+	fs.StringVar(&c.status, "status", "", "")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("parse %s arguments: %w", portHelperName, err)
+	}
+	var err error
+	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
+		return c, fmt.Errorf("parse %s --deadline: %w", portHelperName, err)
+	}
+	if c.dest, err = parseDestination(*dest); err != nil {
+		return c, fmt.Errorf("parse %s --destination: %w", portHelperName, err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("parse %s arguments: unexpected %q", portHelperName, fs.Arg(0))
+	case !validFaultID(c.fault):
+		return c, fmt.Errorf("parse %s arguments: bad --fault %q", portHelperName, c.fault)
+	case c.count < 1 || c.reserve < 0:
+		return c, fmt.Errorf("parse %s arguments: bad --count %d or --reserve %d", portHelperName, c.count, c.reserve)
+	case !filepath.IsAbs(c.status):
+		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", portHelperName, c.status)
+	}
+	return c, nil
+}
+
+// runPortHelper is the body of `bulwark helper port-exhaust`: it opens
+// connections to the destination until it holds --count, or as many as are
+// free beyond --reserve, holds them, retries each second for any it lacks,
+// reports each second, and exits at the deadline or on SIGTERM, closing every
+// connection with a reset.
+func runPortHelper(ctx context.Context, args []string) error {
+	cfg, err := parsePortArgs(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	left := time.Until(cfg.deadline)
+	if left <= 0 {
+		return fmt.Errorf("%s: deadline %s has passed", portHelperName, cfg.deadline.Format(time.RFC3339Nano))
+	}
+	ctx, cancel := context.WithTimeout(ctx, left)
+	defer cancel()
+	if err := raiseNoFile(cfg.count + 64); err != nil {
+		return err
+	}
+	lo, hi, err := portRange("/proc")
+	if err != nil {
+		return err
+	}
+	inUse, err := portsInUse("/proc", cfg.dest, lo, hi)
+	if err != nil {
+		return err
+	}
+	s := &PortStatus{Fault: cfg.fault, PID: os.Getpid(), State: portStateHolding, Destination: cfg.dest.String(),
+		Target: cfg.count, InUseBefore: inUse, Deadline: cfg.deadline}
+	s.Budget = min(cfg.count, max(0, hi-lo+1-cfg.reserve-inUse))
+	s.Capped = s.Budget < cfg.count
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close() // linger 0: a reset, no TIME_WAIT holding the port
+		}
+	}()
+	report := func() {
+		s.Time, s.Held = time.Now().UTC(), len(conns)
+		if err := writePortStatus(cfg.status, s); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", portHelperName, err)
+		}
+	}
+	report()
+	d := net.Dialer{Timeout: dialTimeout}
+	tick := time.NewTicker(statusEvery)
+	defer tick.Stop()
+	for {
+		last := time.Now()
+		for len(conns) < s.Budget && ctx.Err() == nil {
+			c, err := d.DialContext(ctx, "tcp", cfg.dest.String())
+			if err != nil {
+				if ctx.Err() == nil {
+					s.LastError = describeDialError(err)
+				}
+				break
+			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			conns = append(conns, c)
+			if time.Since(last) >= statusEvery || len(conns) == s.Budget {
+				report()
+				last = time.Now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			s.State, s.Reason = portStateExited, ctx.Err().Error()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				s.Reason = "deadline"
+			}
+			report()
+			return nil
+		case <-tick.C:
+			report()
+		}
+	}
+}
+
+func describeDialError(err error) string {
+	if errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return "EADDRNOTAVAIL (no ephemeral port free for the destination)"
+	}
+	return err.Error()
+}
+
+// raiseNoFile raises this process's soft RLIMIT_NOFILE to hold n fds.
+func raiseNoFile(n int) error {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return fmt.Errorf("%s: read RLIMIT_NOFILE: %w", portHelperName, err)
+	}
+	if rl.Cur >= uint64(n) {
+		return nil
+	}
+	if rl.Max < uint64(n) {
+		return fmt.Errorf("%s: RLIMIT_NOFILE hard limit %d is below the %d fds needed", portHelperName, rl.Max, n)
+	}
+	rl.Cur = rl.Max
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return fmt.Errorf("%s: raise RLIMIT_NOFILE: %w", portHelperName, err)
+	}
+	return nil
+}
+
+// portRange reads net.ipv4.ip_local_port_range (which IPv6 uses too) of the
+// reader's network namespace.
+func portRange(procRoot string) (lo, hi int, err error) {
+	b, err := os.ReadFile(filepath.Join(procRoot, "sys", "net", "ipv4", "ip_local_port_range"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read ip_local_port_range: %w", err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("parse ip_local_port_range %q", b)
+	}
+	lo, err1 := strconv.Atoi(f[0])
+	hi, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || lo < 1 || hi < lo || hi > 65535 {
+		return 0, 0, fmt.Errorf("parse ip_local_port_range %q", b)
+	}
+	return lo, hi, nil
+}
+
+// portsInUse counts TCP sockets whose local port is in [lo, hi] and that
+// already connect to dest, or listen (a bound port no connect may take).
+func portsInUse(procRoot string, dest netip.AddrPort, lo, hi int) (int, error) {
+	n := 0
+	for _, name := range []string{"tcp", "tcp6"} {
+		f, err := os.Open(filepath.Join(procRoot, "net", name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return 0, fmt.Errorf("read sockets: %w", err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Scan() // header
+		for sc.Scan() {
+			fs := strings.Fields(sc.Text())
+			if len(fs) < 4 {
+				continue
+			}
+			local, err1 := parseProcAddr(fs[1])
+			remote, err2 := parseProcAddr(fs[2])
+			if err1 != nil || err2 != nil || int(local.Port()) < lo || int(local.Port()) > hi {
+				continue
+			}
+			if fs[3] == "0A" || remote == dest {
+				n++
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return 0, fmt.Errorf("read sockets: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// parseProcAddr parses /proc/net/tcp's "0100007F:1F90": the address as
+// 32-bit words in host (little-endian) order, then the port in hex.
+func parseProcAddr(s string) (netip.AddrPort, error) {
+	a, p, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	b, err := hex.DecodeString(a)
+	if err != nil || len(b)%4 != 0 {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	for i := 0; i < len(b); i += 4 {
+		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+	}
+	port, err := strconv.ParseUint(p, 16, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("bad port %q", s)
+	}
+	addr, ok := netip.AddrFromSlice(b)
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	return netip.AddrPortFrom(addr.Unmap(), uint16(port)), nil
+}
