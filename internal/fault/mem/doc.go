@@ -9,11 +9,7 @@
 // MemAvailable before every step and stops growing (and says so) rather than
 // go below the reserve; Prepare refuses a size that would.
 //
-// mem.pressure does the same from inside a target process's memory cgroup:
-// the helper moves itself into that cgroup before it maps anything, so the
-// cgroup's limit, reclaim and OOM killer apply to the target and the helper
-// together. It is refused for a target in the root cgroup or in a cgroup
-// without a limit (there the pressure would be host-wide: use mem.fill).
-// Nothing in the cgroup is changed; recovering ends the helper, which
-// uncharges its pages.
+// mem.pressure (a helper that joins a target's memory cgroup before it maps
+// anything, so the cgroup's limit and reclaim press on target and helper
+// together) is not implemented yet; the cgroup package has what it needs.
 package mem

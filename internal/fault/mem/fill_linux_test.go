@@ -64,6 +64,11 @@ func helperProcs(t *testing.T, h *fault.Host, id string) []fault.Proc {
 
 func kb(t *testing.T, h *fault.Host, pid int, field string) int64 {
 	t.Helper()
+	return kbB(t, h, pid, field)
+}
+
+func kbB(t testing.TB, h *fault.Host, pid int, field string) int64 {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(h.ProcRoot, strconv.Itoa(pid), "status"))
 	if err != nil {
 		t.Fatal(err)
