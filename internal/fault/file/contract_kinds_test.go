@@ -74,3 +74,16 @@ func TestContractAppend(t *testing.T) {
 		faulttest.Case{Name: "random", Setup: contractFile("b.bin", orig, &path, map[string]string{"size": "64KiB", "pattern": "random", "seed": "1"}), Effect: grew, Gone: exactly(&path, orig)},
 	)
 }
+
+func TestContractMutate(t *testing.T) {
+	var path string
+	orig := []byte("id,amount\n1,100.00\n2,\"2,000.00\"\n")
+	faulttest.Run(t, "file.mutate", faulttest.Case{
+		Name:  "csv",
+		Setup: contractFile("recon.csv", orig, &path, map[string]string{"record": "2", "field": "amount", "op": "add:0.01"}),
+		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) {
+			assertBytes(t, path, []byte("id,amount\n1,100.01\n2,\"2,000.00\"\n"))
+		},
+		Gone: exactly(&path, orig),
+	})
+}
