@@ -127,7 +127,8 @@ func (k Port) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fau
 	if count > size-keep {
 		return nil, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d ports would leave fewer than the reserve of %d free in the range %d-%d (%d ports); lower --reserve to go further (refused, not reduced)", count, keep, lo, hi, size)}
 	}
-	return fault.NewReceipt(k.Info(), "", portReceiptV1{
+	// One fault per destination: a second would find only the reserve left.
+	return fault.NewReceipt(k.Info(), "ephemeral-ports:"+dest.String(), portReceiptV1{
 		Fault: req.ID, Destination: dest.String(), Count: count, Reserve: keep, Low: lo, High: hi,
 		Deadline: req.Deadline.UTC(), Exe: h.Exe,
 	})
