@@ -87,3 +87,17 @@ func TestContractMutate(t *testing.T) {
 		Gone: exactly(&path, orig),
 	})
 }
+
+func TestContractChmod(t *testing.T) {
+	var path string
+	faulttest.Run(t, "file.chmod", faulttest.Case{
+		Name:  "chmod",
+		Setup: contractFile("secret.key", original(64), &path, map[string]string{"mode": "0000"}),
+		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) {
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0 {
+				t.Fatalf("mode not changed: %v", err)
+			}
+		},
+		Gone: func(t *testing.T, h *fault.Host) { assertFileMeta(t, path, 0o640, past); assertStateClean(t, h.StateDir) },
+	})
+}

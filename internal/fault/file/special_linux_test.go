@@ -44,3 +44,5 @@ func dev(t *testing.T, p string) uint64 {
 	}
 	return uint64(fi.Sys().(*syscall.Stat_t).Dev)
 }
+
+func ownerUID(fi os.FileInfo) int { return int(fi.Sys().(*syscall.Stat_t).Uid) }
