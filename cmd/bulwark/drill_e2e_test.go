@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -144,8 +145,8 @@ func TestDrillCtrlCLeavesNoFault(t *testing.T) {
 	before := testutil.Snapshot(t, testutil.SnapshotOptions{NoProcs: true})
 	cmd := exec.Command(os.Getenv(binEnv), "drill", "run", p, "--report-dir", t.TempDir())
 	cmd.Env = append(os.Environ(), "BULWARK_STATE_DIR="+testutil.SandboxPaths(t).StateDir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +167,22 @@ func TestDrillCtrlCLeavesNoFault(t *testing.T) {
 		t.Fatalf("faults left after Ctrl-C:\n%s", live)
 	}
 	testutil.AssertUnchanged(t, before)
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a command writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -247,8 +247,8 @@ func setUpSandbox() (Paths, error) {
 		if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
 			continue // absent or a symlink (to /tmp, usually)
 		}
-		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-			return Paths{}, fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+		if err := mountScratch(dir); err != nil {
+			return Paths{}, err
 		}
 	}
 	p := Paths{Root: "/tmp/bulwark-sandbox", HostsFile: "/etc/hosts", ProcRoot: "/proc", CgroupRoot: "/sys/fs/cgroup"}
@@ -383,4 +383,33 @@ func setEnv(env []string, kv ...string) []string {
 		}
 	}
 	return append(out, kv...)
+}
+
+// mountScratch mounts a fresh tmpfs on dir. When the working directory (the
+// package under test, whose testdata tests read) lies under dir, as in a
+// checkout under /tmp, it is bound back at the same path on the new tmpfs,
+// so relative paths keep working inside the sandbox.
+func mountScratch(dir string) error {
+	wd, err := os.Getwd()
+	keep := err == nil && (wd == dir || strings.HasPrefix(wd, dir+"/"))
+	var fd int
+	if keep {
+		if fd, err = unix.Open(wd, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return fmt.Errorf("open working directory %s: %w", wd, err)
+		}
+		defer unix.Close(fd)
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
+		return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+	}
+	if !keep {
+		return nil
+	}
+	if err := os.MkdirAll(wd, 0o755); err != nil {
+		return fmt.Errorf("recreate working directory %s: %w", wd, err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), wd, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind working directory %s back: %w", wd, err)
+	}
+	return os.Chdir(wd)
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,6 +90,7 @@ func run(timeout time.Duration, name string, args ...string) (string, time.Durat
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = "/" // the test's directory may be hidden by the sandbox's tmpfs on /tmp
 	cmd.Env = append(os.Environ(), fmt.Sprintf("PGCONNECT_TIMEOUT=%d", int(timeout.Seconds())))
 	out, err := cmd.CombinedOutput()
 	s := strings.TrimSpace(string(out))
@@ -159,17 +162,23 @@ func TestPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	pg, err := user.Lookup("postgres")
+	if err != nil {
+		t.Skip("no postgres user to run the throwaway cluster as")
+	}
+	uid, _ := strconv.Atoi(pg.Uid)
+	gid, _ := strconv.Atoi(pg.Gid)
 	dir, err := os.MkdirTemp("/tmp", "pg") // the sandbox's tmpfs; t.TempDir's parents are 0700
 	must(err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	must(os.Chmod(dir, 0o755))
-	must(os.Chown(dir, 101, 104))
+	must(os.Chown(dir, uid, gid))
 	data := filepath.Join(dir, "data")
 	must(os.Mkdir(data, 0o700))
-	must(os.Chown(data, 101, 104)) // postgres:postgres
+	must(os.Chown(data, uid, gid))
 	asPostgres := func(name string, args ...string) *exec.Cmd {
 		cmd := exec.Command(filepath.Join(bin, name), args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 101, Gid: 104}}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 		cmd.Dir = dir
 		return cmd
 	}

@@ -106,6 +106,14 @@ func draining(status string, pid int) bool {
 	return err == nil && s.PID == pid && s.Faults == 0 && s.State == stateDraining && s.Conns > 0
 }
 
+// holdsNoFault reports whether the helper with pid says it has removed its
+// fault and only drains (or is about to exit): for VerifyRecovered, unlike
+// stop, it does not matter whether connections are still live.
+func holdsNoFault(status string, pid int) bool {
+	s, err := readStatus(status)
+	return err == nil && s.PID == pid && s.Faults == 0 && s.State == stateDraining
+}
+
 // reaped gives the parent of an exited helper (often this process, which
 // reaps it in a goroutine) a moment to collect its zombie, so that the
 // process table is as before once Recover returns.

@@ -366,7 +366,7 @@ func (transparent) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Re
 	}
 	status := statusPath(dataDir(h, d.Fault))
 	for _, p := range procs {
-		if !draining(status, p.PID) {
+		if !holdsNoFault(status, p.PID) && alive(h, p) {
 			err := fmt.Errorf("proxy helper %s of fault %s still runs with its fault", p, d.Fault)
 			return append(ev, fault.Evidence("helper", false, "%v", err)), err
 		}
