@@ -98,6 +98,9 @@ func TestContractChmod(t *testing.T) {
 				t.Fatalf("mode not changed: %v", err)
 			}
 		},
-		Gone: func(t *testing.T, h *fault.Host) { assertFileMeta(t, path, 0o640, past); assertStateClean(t, h.StateDir) },
+		Gone: func(t *testing.T, h *fault.Host) {
+			assertFileMeta(t, path, 0o640, past)
+			assertStateClean(t, h.StateDir)
+		},
 	})
 }
