@@ -9,9 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -127,11 +130,39 @@ func (k Port) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fau
 	if count > size-keep {
 		return nil, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d ports would leave fewer than the reserve of %d free in the range %d-%d (%d ports); lower --reserve to go further (refused, not reduced)", count, keep, lo, hi, size)}
 	}
+	if most, why := heldMax(h); count > most {
+		return nil, &fault.ParamError{Param: param, Message: fmt.Sprintf("%d ports is more than the helper can hold: %s; ask for --count %d or less", count, why, most)}
+	}
 	// One fault per destination: a second would find only the reserve left.
 	return fault.NewReceipt(k.Info(), "ephemeral-ports:"+dest.String(), portReceiptV1{
 		Fault: req.ID, Destination: dest.String(), Count: count, Reserve: keep, Low: lo, High: hi,
 		Deadline: req.Deadline.UTC(), Exe: h.Exe,
 	})
+}
+
+// fdSpare is how many fds the helper keeps for itself beyond its sockets.
+const fdSpare = 64
+
+// heldMax is how many connections one helper can hold: its RLIMIT_NOFILE
+// hard limit (inherited from bulwark), or fs.nr_open where bulwark has
+// CAP_SYS_RESOURCE to raise it, less fdSpare.
+func heldMax(h *fault.Host) (int, string) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, "RLIMIT_NOFILE is unreadable: " + err.Error()
+	}
+	most, why := rl.Max, fmt.Sprintf("its RLIMIT_NOFILE hard limit is %d", rl.Max)
+	if canRaiseHard(h) == nil {
+		if b, err := os.ReadFile(filepath.Join(h.ProcRoot, "sys", "fs", "nr_open")); err == nil {
+			if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && n > most {
+				most, why = n, fmt.Sprintf("fs.nr_open is %d", n)
+			}
+		}
+	}
+	if most < fdSpare || most > math.MaxInt32 {
+		return max(0, int(min(most, math.MaxInt32))-fdSpare), why
+	}
+	return int(most) - fdSpare, why
 }
 
 // validFaultID reports whether id can name a directory and a command-line

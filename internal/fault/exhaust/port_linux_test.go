@@ -4,11 +4,14 @@ package exhaust_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -166,4 +169,19 @@ func TestPortBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertParamError(t, h, exhaust.PortID, tc.params, tc.param) })
 	}
+	t.Run("more than the helper can hold", func(t *testing.T) {
+		var rl unix.Rlimit
+		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+			t.Fatal(err)
+		}
+		if hasCapSysResource(t) || rl.Max > 30000 {
+			t.Skipf("the helper could hold the whole range here (hard RLIMIT_NOFILE %d, CAP_SYS_RESOURCE %v)", rl.Max, hasCapSysResource(t))
+		}
+		b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+		var lo, hi int
+		if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || hi-lo+1 < int(rl.Max)+100 {
+			t.Skipf("the port range %q fits the helper's %d fds", b, rl.Max)
+		}
+		assertParamError(t, h, exhaust.PortID, map[string]string{"destination": "127.0.0.1:80", "count": fmt.Sprint(rl.Max)}, "count")
+	})
 }

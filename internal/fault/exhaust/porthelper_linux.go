@@ -146,7 +146,7 @@ func runPortHelper(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
-	if err := raiseNoFile(cfg.count + 64); err != nil {
+	if err := raiseNoFile(cfg.count + fdSpare); err != nil {
 		return err
 	}
 	lo, hi, err := portRange("/proc")
@@ -217,7 +217,9 @@ func describeDialError(err error) string {
 	return err.Error()
 }
 
-// raiseNoFile raises this process's soft RLIMIT_NOFILE to hold n fds.
+// raiseNoFile raises this process's RLIMIT_NOFILE to hold n fds: the soft
+// limit up to the hard one, and the hard one too where this process may
+// (CAP_SYS_RESOURCE).
 func raiseNoFile(n int) error {
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
@@ -227,7 +229,7 @@ func raiseNoFile(n int) error {
 		return nil
 	}
 	if rl.Max < uint64(n) {
-		return fmt.Errorf("%s: RLIMIT_NOFILE hard limit %d is below the %d fds needed", portHelperName, rl.Max, n)
+		rl.Max = uint64(n)
 	}
 	rl.Cur = rl.Max
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
