@@ -170,3 +170,34 @@ func loadAvg() float64 {
 	}
 	return float64(si.Loads[0]) / 65536
 }
+
+// TestIOEverythingKilledThenSweep kills the helper and abandons the manager
+// (as if every bulwark process had been SIGKILLed) and checks that a sweep in
+// a new manager after the expiry stops nothing twice and removes the scratch
+// file the helper could not.
+func TestIOEverythingKilledThenSweep(t *testing.T) {
+	testutil.Require(t, "root", "netns")
+	if !testutil.Sandbox(t) {
+		return
+	}
+	h := faulttest.SandboxHost(t)
+	dir := mkdir(t, h.FileRoots[0], "x")
+	m := open(t, h)
+	f, err := m.Inject(t.Context(), bulwark.FaultSpec{Kind: disk.IOID, Duration: bulwark.Duration(500 * time.Millisecond),
+		Params: map[string]string{"path": dir, "rate": "1MiB/s", "file-size": "1MiB"}})
+	if err != nil || f.State != bulwark.StateActive {
+		t.Fatalf("inject: %v %+v", err, f)
+	}
+	s := ioStatus(t, h, f.ID, time.Time{})
+	syscall.Kill(s.PID, syscall.SIGKILL)
+	m.Close()
+	time.Sleep(time.Until(*f.ExpiresAt) + 50*time.Millisecond)
+	m2 := open(t, h)
+	swept, err := m2.Sweep(t.Context())
+	if err != nil || len(swept) != 1 || swept[0].State != bulwark.StateRecovered {
+		t.Fatalf("sweep: %v %+v", err, swept)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("left in %s after the sweep: %v", dir, ents)
+	}
+}
