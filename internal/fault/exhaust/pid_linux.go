@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,6 +93,17 @@ func (k PID) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*faul
 	}
 	if strings.HasPrefix(filepath.Base(string(orig)), cgroup.ChildPrefix+"pid-exhaust-") {
 		return nil, &fault.ParamError{Param: "pid", Message: fmt.Sprintf("pid %d is already confined by a pid.exhaust cgroup (%s)", p.PID, orig)}
+	}
+	if v == cgroup.V2 {
+		// v2's no-internal-processes rule: outside the root, a cgroup that
+		// holds the target cannot delegate pids to a child as well.
+		sub, err := hy.ReadFile(orig, "cgroup.subtree_control")
+		if err != nil {
+			return nil, fmt.Errorf("prepare %s: %w", PIDID, err)
+		}
+		if !slices.Contains(strings.Fields(sub), "pids") {
+			return nil, fmt.Errorf("prepare %s: pid %d's cgroup %s (cgroup v2) does not delegate pids to child cgroups, so it cannot be confined below it (move it into a cgroup that does, or the root)", PIDID, p.PID, orig)
+		}
 	}
 	tasks, err := taskCount(h, p.PID)
 	if err != nil {
