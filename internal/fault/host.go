@@ -31,6 +31,10 @@ type Host struct {
 	// DenyProcesses names processes that are never targets, beyond pid 1 and
 	// bulwark itself (DESIGN §6.7).
 	DenyProcesses []string
+	// ServerNames are the DNS names of the Bulwark server (the management
+	// plane) that net.dns refuses to override or fail (DESIGN §6.10); empty
+	// by default. Compared case-insensitively, without a trailing dot.
+	ServerNames []string
 	// Now is the wall clock; tests may replace it.
 	Now func() time.Time
 }
