@@ -9,4 +9,5 @@ import (
 	_ "github.com/bulwarkhq/bulwark/internal/fault/mem"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/netfault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/script"
 )
