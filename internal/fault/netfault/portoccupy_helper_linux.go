@@ -1,0 +1,245 @@
+//go:build linux
+
+package netfault
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
+)
+
+func init() { fault.RegisterHelper(portHelperName, runPortOccupy) }
+
+// PortOccupyStatus is what the helper writes to its status file: once when
+// every socket is bound (or binding failed), and once when it exits.
+type PortOccupyStatus struct {
+	Time  time.Time `json:"time"`
+	PID   int       `json:"pid"`
+	State string    `json:"state"` // "holding", "failed" or "exited"
+	// Bound lists "tcp 0.0.0.0:8080", one per socket held.
+	Bound  []string `json:"bound,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// ReadPortOccupyStatus reads a helper's status file.
+func ReadPortOccupyStatus(path string) (*PortOccupyStatus, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	var s PortOccupyStatus
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// writePortOccupyStatus replaces the status file (temp file and rename in
+// the fault's own directory).
+func writePortOccupyStatus(path string, s *PortOccupyStatus) error {
+	s.Time, s.PID = time.Now().UTC(), os.Getpid()
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+type occupyConfig struct {
+	fault, protocol, netns, status string
+	deadline                       time.Time
+	ports                          bulwark.PortRange
+	addrs                          []netip.Addr
+}
+
+func parseOccupyArgs(args []string) (occupyConfig, error) {
+	var c occupyConfig
+	fs := flag.NewFlagSet(portHelperName, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.fault, "fault", "", "")
+	fs.StringVar(&c.protocol, "protocol", "", "")
+	fs.StringVar(&c.netns, "netns", "", "")
+	fs.StringVar(&c.status, "status", "", "")
+	deadline := fs.String("deadline", "", "")
+	ports := fs.String("ports", "", "")
+	fs.Func("address", "", func(s string) error {
+		a, err := netip.ParseAddr(s)
+		c.addrs = append(c.addrs, a)
+		return err
+	})
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("parse %s arguments: %w", portHelperName, err)
+	}
+	var err error
+	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
+		return c, fmt.Errorf("parse %s --deadline: %w", portHelperName, err)
+	}
+	if c.ports, err = bulwark.ParsePortRange(*ports); err != nil {
+		return c, fmt.Errorf("parse %s --ports: %w", portHelperName, err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("parse %s arguments: unexpected %q", portHelperName, fs.Arg(0))
+	case !bulwark.ValidID(c.fault):
+		return c, fmt.Errorf("parse %s: bad --fault %q", portHelperName, c.fault)
+	case c.protocol != ProtoTCP && c.protocol != ProtoUDP:
+		return c, fmt.Errorf("parse %s: bad --protocol %q", portHelperName, c.protocol)
+	case len(c.addrs) == 0:
+		return c, fmt.Errorf("parse %s: no --address", portHelperName)
+	case !filepath.IsAbs(c.status):
+		return c, fmt.Errorf("parse %s: --status %q is not absolute", portHelperName, c.status)
+	}
+	return c, nil
+}
+
+// runPortOccupy is the body of the helper. It enters the namespace it is
+// given (this process is its own, so switching its thread harms no one),
+// binds every socket, reports, and holds them until the deadline (wall clock
+// or monotonic timer, whichever is first) or SIGTERM/SIGINT/SIGHUP.
+func runPortOccupy(ctx context.Context, args []string) error {
+	c, err := parseOccupyArgs(args)
+	if err != nil {
+		return err
+	}
+	left := time.Until(c.deadline)
+	if left <= 0 {
+		return fmt.Errorf("%s: deadline %s has passed", portHelperName, c.deadline.Format(time.RFC3339Nano))
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, left)
+	defer cancel()
+	runtime.LockOSThread() // sockets are made in this thread's namespace; never unlocked
+	if c.netns != "" {
+		if err := enterNetNS(c.netns); err != nil {
+			return failOccupy(c, err)
+		}
+	}
+	n := (int(c.ports.Last) - int(c.ports.First) + 1) * len(c.addrs)
+	raiseNoFile(uint64(n + 64))
+	var bound []string
+	var fds []int
+	for p := int(c.ports.First); p <= int(c.ports.Last); p++ {
+		for _, a := range c.addrs {
+			fd, err := occupy(c.protocol, a, uint16(p))
+			if err != nil {
+				return failOccupy(c, err)
+			}
+			fds = append(fds, fd)
+			bound = append(bound, c.protocol+" "+netip.AddrPortFrom(a, uint16(p)).String())
+		}
+	}
+	if err := writePortOccupyStatus(c.status, &PortOccupyStatus{State: "holding", Bound: bound}); err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	reason := "deadline (monotonic timer)"
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.Canceled {
+				reason = "signal"
+			}
+			break loop
+		case now := <-tick.C:
+			if !now.Before(c.deadline) {
+				reason = "deadline (wall clock)"
+				break loop
+			}
+		}
+	}
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	return writePortOccupyStatus(c.status, &PortOccupyStatus{State: "exited", Reason: reason})
+}
+
+// failOccupy reports a failure in the status file and returns it.
+func failOccupy(c occupyConfig, err error) error {
+	_ = writePortOccupyStatus(c.status, &PortOccupyStatus{State: "failed", Reason: err.Error()})
+	return err
+}
+
+// enterNetNS moves the locked thread into the network namespace at path.
+func enterNetNS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open network namespace: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("enter network namespace %s: %w", path, err)
+	}
+	return nil
+}
+
+// occupy binds one socket: IPv6 sockets are IPv6-only so that 0.0.0.0 and
+// :: can both be held; TCP sockets set SO_REUSEADDR (a TIME_WAIT left by the
+// application does not stop the fault, and a listening socket still keeps
+// every other bind out) and listen.
+func occupy(proto string, a netip.Addr, port uint16) (int, error) {
+	fam, typ := unix.AF_INET, unix.SOCK_STREAM
+	if a.Is6() {
+		fam = unix.AF_INET6
+	}
+	if proto == ProtoUDP {
+		typ = unix.SOCK_DGRAM
+	}
+	fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	var sa unix.Sockaddr
+	if a.Is6() {
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+		sa = &unix.SockaddrInet6{Port: int(port), Addr: a.As16()}
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(port), Addr: a.As4()}
+	}
+	if err == nil && proto == ProtoTCP {
+		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}
+	if err == nil {
+		if err = unix.Bind(fd, sa); err != nil {
+			err = fmt.Errorf("bind %s %s: %w", proto, netip.AddrPortFrom(a, port), err)
+		}
+	}
+	if err == nil && proto == ProtoTCP {
+		err = unix.Listen(fd, 1)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// raiseNoFile lifts the soft descriptor limit to n where the hard one allows.
+func raiseNoFile(n uint64) {
+	var l unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &l) != nil || l.Cur >= n {
+		return
+	}
+	l.Cur = min(n, l.Max)
+	_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &l)
+}
