@@ -1,6 +1,12 @@
-// Package netfault holds the network fault kinds. For now that is
-// net.partition: traffic to or from chosen addresses, ports and protocols is
-// dropped or rejected by nftables rules in a table of the fault's own.
+// Package netfault holds the network fault kinds. Among them net.partition:
+// traffic to or from chosen addresses, ports and protocols is dropped or
+// rejected by nftables rules in a table of the fault's own; and net.loss,
+// which matches the same way but drops only a share of the packets, by an
+// nftables rule that draws a random number for each one ("numgen random mod
+// 10000 < N drop"). net.loss records whether the kernel has netem (probed by
+// creating a netem qdisc on lo in a scratch network namespace) and says in its
+// evidence that it drops through nftables either way: the netem qdisc engine
+// is the network engine's to build.
 //
 // Each fault owns exactly one table, family inet, named after its id
 // (bulwark_<32 hex digits>), with a base chain on the output hook (egress)

@@ -13,9 +13,10 @@ const maxDestinations = 1024
 
 // The values of --protocol, --direction and --action.
 const (
-	ProtoTCP = "tcp"
-	ProtoUDP = "udp"
-	ProtoAll = "all"
+	ProtoTCP  = "tcp"
+	ProtoUDP  = "udp"
+	ProtoICMP = "icmp" // net.loss only
+	ProtoAll  = "all"
 
 	DirEgress  = "egress"
 	DirIngress = "ingress"

@@ -50,6 +50,11 @@ type partitionV1 struct {
 	// the handles of the rules it created, by chain.
 	KernelExpiry *time.Time          `json:"kernelExpiry,omitempty"`
 	RuleHandles  map[string][]uint64 `json:"ruleHandles,omitempty"`
+
+	// randomDrop, when non-zero, makes the rules drop a matching packet only
+	// with probability randomDrop/lossModulus. net.loss sets it from its own
+	// receipt; it is never part of a net.partition receipt.
+	randomDrop uint32
 }
 
 // Info implements fault.Kind.
@@ -119,7 +124,11 @@ func decode(r *fault.Receipt) (*partitionV1, error) {
 
 // summary describes what the fault cuts, for evidence: "drop tcp packets
 // leaving for 127.0.0.1, destination port 8080".
-func (d *partitionV1) summary() string {
+func (d *partitionV1) summary() string { return d.Action + " " + d.flowText() }
+
+// flowText describes the packets the fault's rules match: "tcp packets
+// leaving for 127.0.0.1, destination port 8080".
+func (d *partitionV1) flowText() string {
 	dst := "everywhere"
 	if len(d.Destinations) > 0 {
 		parts := make([]string, len(d.Destinations))
@@ -140,7 +149,7 @@ func (d *partitionV1) summary() string {
 	if d.Port != "" {
 		port = ", destination port " + d.Port
 	}
-	return fmt.Sprintf("%s %s packets %s %s%s", d.Action, proto, dir, dst, port)
+	return fmt.Sprintf("%s packets %s %s%s", proto, dir, dst, port)
 }
 
 var (

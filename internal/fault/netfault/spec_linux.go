@@ -95,6 +95,11 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			out = append(out, nft.NewRule(nft.NFProto(f == v6), nft.AddrInSet(f == v6, ingress, f.mgmtSet()), nft.Accept()))
 		}
 	}
+	if ingress && d.randomDrop > 0 && d.Direction == DirBoth {
+		// A packet the host sends to itself passes egress, then ingress on
+		// lo: draw for it once, on the way out.
+		out = append(out, nft.NewRule(nft.FromLoopback(), nft.Accept()))
+	}
 	if d.Action == ActionReject && d.Direction == DirBoth {
 		out = append(out, rejectAnswers(fams)...)
 	}
@@ -103,6 +108,9 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			continue
 		}
 		for _, proto := range d.protocols(port) {
+			if proto == unix.IPPROTO_ICMP && f == v6 {
+				proto = unix.IPPROTO_ICMPV6
+			}
 			r := nft.NewRule(nft.NFProto(f == v6), nft.AddrInSet(f == v6, ingress, f.dstSet()))
 			if proto != 0 {
 				r.Exprs = append(r.Exprs, nft.L4Proto(proto)...)
@@ -111,6 +119,11 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 				r.Exprs = append(r.Exprs, nft.PortIn(false, port.First, port.Last)...)
 			}
 			r.Exprs = append(r.Exprs, nft.Counter()...)
+			if d.randomDrop > 0 {
+				// Counted before and after the draw: what the rule saw and what it dropped.
+				r.Exprs = append(r.Exprs, nft.RandomBelow(lossModulus, d.randomDrop)...)
+				r.Exprs = append(r.Exprs, nft.Counter()...)
+			}
 			r.Exprs = append(r.Exprs, d.verdict(proto)...)
 			out = append(out, r)
 		}
@@ -152,6 +165,8 @@ func (d *partitionV1) protocols(port bulwark.PortRange) []byte {
 		return []byte{unix.IPPROTO_TCP}
 	case d.Protocol == ProtoUDP:
 		return []byte{unix.IPPROTO_UDP}
+	case d.Protocol == ProtoICMP: // ICMPv6 in the IPv6 rules
+		return []byte{unix.IPPROTO_ICMP}
 	case !port.IsZero():
 		return []byte{unix.IPPROTO_TCP, unix.IPPROTO_UDP}
 	case d.Action == ActionReject:

@@ -70,6 +70,9 @@ func TestRender(t *testing.T) {
 		{"unreachable passes", nft.NewRule(nft.NFProto(false), nft.L4Proto(unix.IPPROTO_ICMP), nft.ICMPType(3), nft.Accept()),
 			"meta nfproto ipv4 meta l4proto icmp th type 0x03 accept"},
 		{"tcp reset", nft.NewRule(nft.L4Proto(unix.IPPROTO_TCP), nft.RejectTCPReset()), "meta l4proto tcp reject with tcp reset"},
+		{"random drop", nft.NewRule(nft.L4Proto(unix.IPPROTO_UDP), nft.Counter(), nft.RandomBelow(10000, 3000), nft.Counter(), nft.Drop()),
+			"meta l4proto udp counter numgen random mod 10000 < 3000 counter drop"},
+		{"loopback passes", nft.NewRule(nft.FromLoopback(), nft.Accept()), "meta iiftype loopback accept"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

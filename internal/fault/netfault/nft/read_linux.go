@@ -53,12 +53,16 @@ type ChainState struct {
 }
 
 // RuleState is a rule as read back: its handle, its Render text and its
-// counter, if it has one.
+// last counter, if it has one. Counted holds the packets of every counter in
+// the rule, in order: a rule that counts before and after a random match
+// ("counter numgen ... counter drop") tells how many packets it saw and how
+// many it dropped.
 type RuleState struct {
 	Handle  uint64
 	Text    string
 	Packets uint64
 	Bytes   uint64
+	Counted []uint64
 }
 
 // Read dumps the table back. It returns nil and no error when there is no
@@ -136,6 +140,7 @@ func (c *Conn) readChains(tbl *nftables.Table) ([]ChainState, error) {
 			for _, e := range r.Exprs {
 				if ctr, ok := e.(*expr.Counter); ok {
 					rs.Packets, rs.Bytes = ctr.Packets, ctr.Bytes
+					rs.Counted = append(rs.Counted, ctr.Packets)
 				}
 			}
 			cs.Rules = append(cs.Rules, rs)

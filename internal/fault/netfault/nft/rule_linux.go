@@ -125,3 +125,25 @@ func ICMPType(typ byte) []expr.Any {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{typ}},
 	}
 }
+
+// RandomBelow matches a packet with probability n/modulus: a random number
+// in [0, modulus) is drawn for each packet and compared with n ("numgen
+// random mod 10000 < 3000"). The kernel stores the number in host byte order
+// and compares registers bytewise, so it is turned to network order first,
+// as nft does.
+func RandomBelow(modulus, n uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Numgen{Register: 1, Modulus: modulus, Type: unix.NFT_NG_RANDOM},
+		&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
+		&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: binary.BigEndian.AppendUint32(nil, n)},
+	}
+}
+
+// FromLoopback matches packets that arrived on a loopback link, which is
+// how every packet a host sends to itself arrives ("meta iiftype loopback").
+func FromLoopback() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.NativeEndian.AppendUint16(nil, unix.ARPHRD_LOOPBACK)},
+	}
+}
