@@ -10,4 +10,5 @@ import (
 	_ "github.com/bulwarkhq/bulwark/internal/fault/netfault"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/process"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/script"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/timeskew"
 )
