@@ -107,11 +107,12 @@ func draining(status string, pid int) bool {
 }
 
 // holdsNoFault reports whether the helper with pid says it has removed its
-// fault and only drains (or is about to exit): for VerifyRecovered, unlike
-// stop, it does not matter whether connections are still live.
+// fault and only drains, or has finished and is exiting: for
+// VerifyRecovered, unlike stop, it does not matter whether connections are
+// still live.
 func holdsNoFault(status string, pid int) bool {
 	s, err := readStatus(status)
-	return err == nil && s.PID == pid && s.Faults == 0 && s.State == stateDraining
+	return err == nil && s.PID == pid && s.Faults == 0 && (s.State == stateDraining || s.State == stateExited)
 }
 
 // reaped gives the parent of an exited helper (often this process, which
