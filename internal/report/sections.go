@@ -27,13 +27,15 @@ func (v *view) headline() []kv {
 		if worst < 0 || j.SuccessRate < worst {
 			worst, worstProbe = j.SuccessRate, j.Probe
 		}
-		if j.P99 > worstP99 {
+		if j.SuccessRate > 0 && j.P99 > worstP99 { // p99 is over successful samples only
 			worstP99, p99Probe = j.P99, j.Probe
 		}
 	}
 	if worst >= 0 {
 		out = append(out, kv{v.T("headline.worstSuccess"), fmtRate(worst) + " (" + worstProbe + ")"})
-		out = append(out, kv{v.T("headline.worstP99"), fmtDur(worstP99) + " (" + p99Probe + ")"})
+		if worstP99 >= 0 {
+			out = append(out, kv{v.T("headline.worstP99"), fmtDur(worstP99) + " (" + p99Probe + ")"})
+		}
 	}
 	faults, correlated := 0, 0
 	for _, s := range v.in.Steps {
