@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -73,31 +71,9 @@ func (Kind) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	return nil
 }
 
-// spawn starts the helper with stdin on /dev/null and its output in the
-// fault's helper.log, in a new session so no terminal or process-group signal
-// reaches it. It is not tied to the caller's context or life (no Pdeathsig):
-// it ends at its deadline or when Recover stops it.
+// spawn starts the helper (see fault.Host.StartHelper).
 func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.Exe, helperArgs(d, status)...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fault.Proc{}, fmt.Errorf("start %s helper: %w", helperName, err)
-	}
-	// Reap the helper when it exits, so it does not linger as a zombie in a
-	// long-lived caller; it exits by its deadline at the latest.
-	go func() { _ = cmd.Wait() }()
-	p, _, err := h.Identify(cmd.Process.Pid)
-	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, logTail(dir))
-	}
-	return p, nil
+	return h.StartHelper(d.Exe, helperArgs(d, status), dir)
 }
 
 // waitReady waits for the helper's first status file, failing early if the

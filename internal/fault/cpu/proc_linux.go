@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -29,41 +28,10 @@ func helpers(h *fault.Host, d receiptV1) ([]fault.Proc, int, error) {
 // alive reports whether p still names the same, not yet exited process.
 func alive(h *fault.Host, p fault.Proc) bool { return h.Alive(p) }
 
-// stop ends a helper: SIGTERM, then SIGKILL if it has not gone in time, both
-// through h.Signal, which checks the pid's start time first.
+// stop ends a helper: SIGTERM, then SIGKILL, through h.Signal (pid and start
+// time checked).
 func stop(ctx context.Context, h *fault.Host, p fault.Proc) error {
-	for _, s := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{syscall.SIGTERM, termWait}, {syscall.SIGKILL, killWait}} {
-		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("stop helper %s: %w", p, err)
-		}
-		if waitGone(ctx, h, p, s.wait) {
-			return nil
-		}
-	}
-	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
-}
-
-// waitGone polls until p has exited or the wait is over. A zombie counts as
-// gone (it burns nothing), except one that is this process's own child: the
-// goroutine spawn left waiting on it reaps it in a moment, and waiting for
-// that leaves no zombie behind for a caller that checks the process table.
-func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
-	end := time.Now().Add(wait)
-	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 2*time.Millisecond) {
-		st, same := h.Same(p)
-		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
-			return true
-		}
-		if time.Now().After(end) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(delay)
-	}
+	return h.StopHelper(ctx, p, termWait, killWait)
 }
 
 // procCPU returns the CPU time a process's live threads have used, in ns,

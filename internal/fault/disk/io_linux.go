@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -188,25 +186,12 @@ func (k IO) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove old status: %w", err)
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.Exe, ioArgs(d, status)...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s helper: %w", ioHelperName, err)
-	}
-	go func() { _ = cmd.Wait() }() // reap it; it exits by its deadline at the latest
 	undo := func(err error) error {
 		return errors.Join(err, k.Recover(context.WithoutCancel(ctx), h, r))
 	}
-	p, _, err := h.Identify(cmd.Process.Pid)
+	p, err := h.StartHelper(d.Exe, ioArgs(d, status), dir)
 	if err != nil {
-		return undo(fmt.Errorf("start %s helper: it exited at once: %s", ioHelperName, logTail(dir)))
+		return undo(err)
 	}
 	d.Helper = &p
 	if err := r.Set(d); err != nil {

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -237,27 +235,9 @@ func portHelperArgs(d portReceiptV1, status string) []string {
 	}
 }
 
-// spawnPortHelper starts the helper with stdin on /dev/null and its output in
-// the fault's helper.log, in a new session, not tied to the caller's life.
+// spawnPortHelper starts the helper (see fault.Host.StartHelper).
 func spawnPortHelper(h *fault.Host, d portReceiptV1, dir, status string) (fault.Proc, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.Exe, portHelperArgs(d, status)...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fault.Proc{}, fmt.Errorf("start %s helper: %w", portHelperName, err)
-	}
-	go func() { _ = cmd.Wait() }() // reap it; it exits by its deadline at the latest
-	p, _, err := h.Identify(cmd.Process.Pid)
-	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once: %s", portHelperName, logTail(dir))
-	}
-	return p, nil
+	return h.StartHelper(d.Exe, portHelperArgs(d, status), dir)
 }
 
 // waitPortStatus waits until the helper's status satisfies ok, failing when
@@ -399,40 +379,10 @@ func (Port) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) 
 	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no port-exhaust helper of fault %s among %d processes", d.Fault, scanned)}, nil
 }
 
-// stopHelper ends a helper: SIGTERM, then SIGKILL if it has not gone in time,
-// both through h.Signal, which checks the pid's start time first.
+// stopHelper ends a helper: SIGTERM, then SIGKILL, through h.Signal (pid and start
+// time checked).
 func stopHelper(ctx context.Context, h *fault.Host, p fault.Proc) error {
-	for _, s := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{syscall.SIGTERM, termWait}, {syscall.SIGKILL, killWait}} {
-		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("stop helper %s: %w", p, err)
-		}
-		if waitGone(ctx, h, p, s.wait) {
-			return nil
-		}
-	}
-	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
-}
-
-// waitGone polls until p has exited or the wait is over. A zombie that is
-// this process's own child is waited for a moment (the goroutine started with
-// it reaps it), so callers that check the process table see none.
-func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
-	end := time.Now().Add(wait)
-	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		st, same := h.Same(p)
-		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
-			return true
-		}
-		if time.Now().After(end) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(delay)
-	}
+	return h.StopHelper(ctx, p, termWait, killWait)
 }
 
 var (

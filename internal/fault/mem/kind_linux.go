@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -148,28 +147,9 @@ func apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	return nil
 }
 
-// spawn starts the helper with its output in the fault's helper.log, in a
-// new session, not tied to the caller's life: it ends at its deadline or
-// when Recover stops it.
+// spawn starts the helper (see fault.Host.StartHelper).
 func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.Exe, helperArgs(d, status)...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fault.Proc{}, fmt.Errorf("start %s helper: %w", helperName, err)
-	}
-	go func() { _ = cmd.Wait() }()
-	p, _, err := h.Identify(cmd.Process.Pid)
-	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, logTail(dir))
-	}
-	return p, nil
+	return h.StartHelper(d.Exe, helperArgs(d, status), dir)
 }
 
 // waitReady waits for the helper's first status file.
@@ -387,38 +367,10 @@ func helperRef(d receiptV1) fault.HelperRef {
 	return fault.HelperRef{Exe: d.Exe, Name: helperName, Fault: d.Fault, Started: d.Helper}
 }
 
-// stop ends a helper: SIGTERM, then SIGKILL, through h.Signal.
+// stop ends a helper: SIGTERM, then SIGKILL, through h.Signal (pid and start
+// time checked).
 func stop(ctx context.Context, h *fault.Host, p fault.Proc) error {
-	for _, s := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{syscall.SIGTERM, termWait}, {syscall.SIGKILL, killWait}} {
-		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("stop helper %s: %w", p, err)
-		}
-		if waitGone(ctx, h, p, s.wait) {
-			return nil
-		}
-	}
-	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
-}
-
-// waitGone polls until p has exited; a zombie counts as gone unless it is
-// this process's own child, which the goroutine in spawn reaps in a moment.
-func waitGone(ctx context.Context, h *fault.Host, p fault.Proc, wait time.Duration) bool {
-	end := time.Now().Add(wait)
-	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 2*time.Millisecond) {
-		st, same := h.Same(p)
-		if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
-			return true
-		}
-		if time.Now().After(end) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(delay)
-	}
+	return h.StopHelper(ctx, p, termWait, killWait)
 }
 
 var (

@@ -11,12 +11,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -195,12 +193,8 @@ func (PortOccupy) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) er
 	return nil
 }
 
+// spawnOccupy starts the helper (see fault.Host.StartHelper).
 func spawnOccupy(h *fault.Host, d *portOccupyV1, dir, status string) (fault.Proc, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
 	args := []string{"helper", portHelperName, "--fault", d.Fault,
 		"--deadline", d.Deadline.Format(time.RFC3339Nano), "--ports", d.ports(),
 		"--protocol", d.Protocol, "--status", status}
@@ -210,19 +204,7 @@ func spawnOccupy(h *fault.Host, d *portOccupyV1, dir, status string) (fault.Proc
 	if d.NetNS != "" {
 		args = append(args, "--netns", d.NetNS)
 	}
-	cmd := exec.Command(d.Exe, args...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fault.Proc{}, fmt.Errorf("start %s helper: %w", portHelperName, err)
-	}
-	go func() { _ = cmd.Wait() }() // reap it; it exits by its deadline at the latest
-	p, _, err := h.Identify(cmd.Process.Pid)
-	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once", portHelperName)
-	}
-	return p, nil
+	return h.StartHelper(d.Exe, args, dir)
 }
 
 // waitOccupy waits for the helper's "holding" status.
@@ -434,30 +416,7 @@ func (PortOccupy) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Rec
 	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no %s helper of fault %s among %d processes; ports %s released", portHelperName, d.Fault, scanned, d.ports())}, nil
 }
 
-// stopOccupy ends a helper: SIGTERM, then SIGKILL, through h.Signal.
+// stopOccupy ends the helper: SIGTERM, then SIGKILL, through h.Signal.
 func stopOccupy(ctx context.Context, h *fault.Host, p fault.Proc) error {
-	for _, s := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{syscall.SIGTERM, occupyTermWait}, {syscall.SIGKILL, occupyKillWait}} {
-		if err := h.Signal(p, s.sig); errors.Is(err, fault.ErrGone) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("stop helper %s: %w", p, err)
-		}
-		end := time.Now().Add(s.wait)
-		for delay := 100 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-			st, same := h.Same(p)
-			// A zombie is gone; our own child's is reaped in a moment by
-			// the goroutine spawnOccupy left waiting, so wait for that.
-			if !same || st.State == 'Z' && (st.PPID != os.Getpid() || time.Now().After(end)) {
-				return nil
-			}
-			if time.Now().After(end) || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(delay)
-		}
-	}
-	return fmt.Errorf("stop helper %s: still running after SIGKILL", p)
+	return h.StopHelper(ctx, p, occupyTermWait, occupyKillWait)
 }
