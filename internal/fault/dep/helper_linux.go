@@ -253,31 +253,14 @@ func (h *helper) write(state, reason string) {
 	}
 }
 
-// writeJSON writes v to path through a temporary file and a rename.
-func writeJSON(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return nil
-}
+// writeJSON replaces path with v as JSON, atomically.
+func writeJSON(path string, v any) error { return fault.WriteStatusFile(path, v) }
 
-// readStatus reads a helper's status file.
+// readStatus reads the helper's status file.
 func readStatus(path string) (*helperStatus, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var s helperStatus
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
+	if err := fault.ReadStatusFile(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -321,28 +321,8 @@ func (w *ioWorker) writeStatus(state, reason string, bps, ops float64) {
 	}
 }
 
-// writeJSON replaces path atomically (temp file and rename).
-func writeJSON(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode status: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-*")
-	if err != nil {
-		return fmt.Errorf("write status: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write status: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write status: %w", err)
-	}
-	return nil
-}
+// writeJSON replaces path with v as JSON, atomically.
+func writeJSON(path string, v any) error { return fault.WriteStatusFile(path, v) }
 
 // ReadIOStatus reads a disk-io helper's status file.
 func ReadIOStatus(path string) (*IOStatus, error) {

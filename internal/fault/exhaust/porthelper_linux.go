@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,34 +56,17 @@ type PortStatus struct {
 	Deadline    time.Time `json:"deadline"`
 }
 
-// ReadPortStatus reads a helper's status file.
+// ReadPortStatus reads the port helper's status file.
 func ReadPortStatus(path string) (*PortStatus, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read helper status: %w", err)
-	}
 	var s PortStatus
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("parse helper status: %w", err)
+	if err := fault.ReadStatusFile(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
 // writePortStatus replaces the status file atomically.
-func writePortStatus(path string, s *PortStatus) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write helper status: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write helper status: %w", err)
-	}
-	return nil
-}
+func writePortStatus(path string, s *PortStatus) error { return fault.WriteStatusFile(path, s) }
 
 type portConfig struct {
 	fault    string

@@ -75,6 +75,11 @@ func regionRSS(procRoot string, pid int, addr uint64, size int64) (int64, error)
 	end := addr + uint64(size)
 	in, found := false, false
 	var sum int64
+	// smaps is not read atomically: while the helper mlocks a ramp, its
+	// mapping splits, and an entry read after a split can cover addresses
+	// already counted. Entries come in address order, so one that starts
+	// below the previous end is such a repeat and is skipped.
+	var prevEnd uint64
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -83,8 +88,9 @@ func regionRSS(procRoot string, pid int, addr uint64, size int64) (int64, error)
 			a, err1 := strconv.ParseUint(lo, 16, 64)
 			b, err2 := strconv.ParseUint(hi, 16, 64)
 			if err1 == nil && err2 == nil {
-				in = a >= addr && b <= end
+				in = a >= addr && b <= end && a >= prevEnd
 				found = found || in
+				prevEnd = max(prevEnd, b)
 				continue
 			}
 		}

@@ -1,11 +1,9 @@
 package mem
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
 // Status is what the helper writes to its status file once a second.
@@ -34,40 +32,14 @@ const (
 	stateExited  = "exited"
 )
 
-// writeStatus replaces the status file atomically.
-func writeStatus(path string, s *Status) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode status: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-*")
-	if err != nil {
-		return fmt.Errorf("write status: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write status: %w", werr)
-	}
-	return nil
-}
+// writeStatus replaces the status file atomically (fault.WriteStatusFile).
+func writeStatus(path string, s *Status) error { return fault.WriteStatusFile(path, s) }
 
 // ReadStatus reads a helper's status file.
 func ReadStatus(path string) (*Status, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
-	}
 	var s Status
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	if err := fault.ReadStatusFile(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

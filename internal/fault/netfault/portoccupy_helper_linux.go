@@ -4,7 +4,6 @@ package netfault
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -35,32 +34,18 @@ type PortOccupyStatus struct {
 	Reason string   `json:"reason,omitempty"`
 }
 
-// ReadPortOccupyStatus reads a helper's status file.
+// ReadPortOccupyStatus reads the helper's status file.
 func ReadPortOccupyStatus(path string) (*PortOccupyStatus, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
-	}
 	var s PortOccupyStatus
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	if err := fault.ReadStatusFile(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
-// writePortOccupyStatus replaces the status file (temp file and rename in
-// the fault's own directory).
+// writePortOccupyStatus replaces the status file atomically.
 func writePortOccupyStatus(path string, s *PortOccupyStatus) error {
-	s.Time, s.PID = time.Now().UTC(), os.Getpid()
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode status: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write status: %w", err)
-	}
-	return os.Rename(tmp, path)
+	return fault.WriteStatusFile(path, s)
 }
 
 type occupyConfig struct {
