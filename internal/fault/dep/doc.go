@@ -25,10 +25,12 @@
 // connection's first packet). dep.down --reset-existing resets existing
 // direct connections (inet_diag SOCK_DESTROY, or conntrack deletion where
 // the kernel lacks it; the receipt and evidence say which). Recover deletes
-// the table first (new connections go direct), then sends the helper
-// SIGTERM: it removes its fault and lets the connections it proxies drain
-// through it, untouched, for up to Drain (30 s) and never past its
-// deadline. A second dep.* fault on the same target is refused.
+// the redirect's set elements first (new connections go direct), then sends
+// the helper SIGTERM: it removes its fault and lets the connections it
+// proxies drain through it, untouched, for up to Drain (30 s) and never past
+// its deadline, then deletes the table. The table and its rule stay until
+// then because deleting a redirect rule resets the connections it
+// redirected. A second dep.* fault on the same target is refused.
 //
 // Explicit mode (`bulwark proxy`, every platform, no root): see README.md.
 package dep

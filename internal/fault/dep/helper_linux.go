@@ -218,6 +218,11 @@ func (h *helper) windDown(reason string, drainBy time.Time) error {
 	if err != nil {
 		reason += fmt.Sprintf("; drain cut short: %v", err)
 	}
+	// Recover leaves the inert table while connections drain (see
+	// clearElements); with none left it goes. The fault is over either way.
+	if _, err := deleteTable(h.nft, h.spec.Receipt.Table); err != nil {
+		reason += fmt.Sprintf("; delete table: %v", err)
+	}
 	h.write(stateExited, reason)
 	return nil
 }

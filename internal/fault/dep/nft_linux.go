@@ -483,3 +483,51 @@ func deleteElements(c *nftConn, d *receiptV1) error {
 	}
 	return nil
 }
+
+// clearElements makes the redirect inert by deleting its set elements one
+// by one (an element that has already expired, or a table already gone, is
+// fine). The table and its rules stay: removing a redirect rule resets the
+// connections it redirected earlier (seen on 6.18), while with no elements
+// left they keep flowing through the proxy and drain. The helper deletes the
+// table once they have.
+func clearElements(c *nftConn, d *receiptV1) error {
+	tbl := &nftables.Table{Family: nftables.TableFamilyINet, Name: d.Table}
+	v4, v6 := split(d.Addrs)
+	for _, s := range []struct {
+		name  string
+		key   nftables.SetDatatype
+		addrs []netip.Addr
+	}{{setV4, nftables.TypeIPAddr, v4}, {setV6, nftables.TypeIP6Addr, v6}} {
+		set := &nftables.Set{Table: tbl, Name: s.name, KeyType: s.key, HasTimeout: true}
+		for _, a := range s.addrs {
+			if err := c.SetDeleteElements(set, elements([]netip.Addr{a}, 0)); err != nil {
+				return err
+			}
+			if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("delete element %s of inet %s: %w", a, d.Table, explain(err))
+			}
+		}
+	}
+	return nil
+}
+
+// elementCount counts the elements left in the table's sets.
+func elementCount(c *nftConn, name string) (int, error) {
+	tbl := &nftables.Table{Family: nftables.TableFamilyINet, Name: name}
+	n := 0
+	for _, s := range []string{setV4, setV6} {
+		set, err := c.GetSetByName(tbl, s)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("look up set %s of inet %s: %w", s, name, explain(err))
+		}
+		els, err := c.GetSetElements(set)
+		if err != nil {
+			return 0, fmt.Errorf("list set %s of inet %s: %w", s, name, explain(err))
+		}
+		n += len(els)
+	}
+	return n, nil
+}

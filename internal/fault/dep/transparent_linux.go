@@ -304,12 +304,12 @@ func (transparent) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 	c, err := nftFor(h, r)
 	switch {
 	case errors.Is(err, errNetNSGone):
+		c = nil
 	case err != nil:
 		return fmt.Errorf("recover %s: %w", r.Kind, err)
 	default:
-		_, err = deleteTable(c, d.Table)
-		c.close()
-		if err != nil {
+		defer c.close()
+		if err := clearElements(c, d); err != nil {
 			return fmt.Errorf("recover %s: %w", r.Kind, err)
 		}
 	}
@@ -325,9 +325,18 @@ func (transparent) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recover %s: %w", r.Kind, err)
 	}
-	if left, _, _ := helpers(h, d); len(left) == 0 && h.StateDir != "" {
-		if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", r.Kind, err)
+	if left, _, _ := helpers(h, d); len(left) == 0 {
+		// Nothing drains: the table goes now. Otherwise the draining
+		// helper deletes it after its last connection.
+		if c != nil {
+			if _, err := deleteTable(c, d.Table); err != nil {
+				return fmt.Errorf("recover %s: %w", r.Kind, err)
+			}
+		}
+		if h.StateDir != "" {
+			if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
+				return fmt.Errorf("recover %s: remove helper files: %w", r.Kind, err)
+			}
 		}
 	}
 	return nil
@@ -349,16 +358,12 @@ func (transparent) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Re
 	case err != nil:
 		return nil, err
 	default:
-		exists, err := tableExists(c, d.Table)
+		e, err := tableRecovered(c, h, d)
 		c.close()
 		if err != nil {
-			return nil, err
-		}
-		if exists {
-			err := fmt.Errorf("table inet %s is still there", d.Table)
 			return []bulwark.Evidence{fault.Evidence("nftables", false, "%v", err)}, err
 		}
-		ev = append(ev, fault.Evidence("nftables", true, "table inet %s absent", d.Table))
+		ev = append(ev, e)
 	}
 	procs, scanned, err := helpers(h, d)
 	if err != nil {
@@ -378,6 +383,29 @@ func (transparent) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Re
 		ev = append(ev, fault.Evidence("helper", true, "no proxy helper of fault %s among %d processes", d.Fault, scanned))
 	}
 	return ev, nil
+}
+
+// tableRecovered: the table is gone, or it is inert (no set element left,
+// so nothing new is redirected) while a helper that holds no fault drains
+// the connections it proxied before the recover; it deletes the table after.
+func tableRecovered(c *nftConn, h *fault.Host, d *receiptV1) (bulwark.Evidence, error) {
+	exists, err := tableExists(c, d.Table)
+	if err != nil || !exists {
+		return fault.Evidence("nftables", err == nil, "table inet %s absent", d.Table), err
+	}
+	n, err := elementCount(c, d.Table)
+	if err != nil {
+		return bulwark.Evidence{}, err
+	}
+	draining := false
+	procs, _, _ := helpers(h, d)
+	for _, p := range procs {
+		draining = draining || holdsNoFault(statusPath(dataDir(h, d.Fault)), p.PID)
+	}
+	if n > 0 || !draining {
+		return bulwark.Evidence{}, fmt.Errorf("table inet %s is still there with %d element(s)", d.Table, n)
+	}
+	return fault.Evidence("nftables", true, "table inet %s is inert (no element: nothing new is redirected) while proxied connections drain; the helper deletes it after the last one", d.Table), nil
 }
 
 var (
