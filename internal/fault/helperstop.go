@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/bulwarkhq/bulwark"
 )
 
 // StopHelper ends a helper: SIGTERM, then SIGKILL if it has not gone within
@@ -45,4 +48,51 @@ func (h *Host) WaitGone(ctx context.Context, p Proc, wait time.Duration) bool {
 		}
 		time.Sleep(delay)
 	}
+}
+
+// DataPath returns StateDir/data/<id>, where a fault's helper keeps its log
+// and status, without creating it (DataDir creates it).
+func (h *Host) DataPath(id string) string { return filepath.Join(h.StateDir, "data", id) }
+
+// EndHelpers is the Recover of a kind whose effect lives in helpers: it
+// stops every live helper of r (the recorded one and strays, pid and start
+// time checked) and then removes the fault's data directory. Nothing left to
+// stop is not an error, so it is idempotent.
+func (h *Host) EndHelpers(ctx context.Context, r HelperRef, termWait, killWait time.Duration) error {
+	procs, _, err := h.Helpers(r)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range procs {
+		errs = append(errs, h.StopHelper(ctx, p, termWait, killWait))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if h.StateDir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(h.DataPath(r.Fault)); err != nil {
+		return fmt.Errorf("remove helper files: %w", err)
+	}
+	return nil
+}
+
+// HelpersGone is the VerifyRecovered of such a kind: evidence that no
+// helper of r runs, or an error listing those that do. detail is added to
+// the passing evidence (what went away with the helpers).
+func (h *Host) HelpersGone(r HelperRef, detail string) ([]bulwark.Evidence, error) {
+	procs, scanned, err := h.Helpers(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(procs) > 0 {
+		err := fmt.Errorf("%s helpers of fault %s still run: %v", r.Name, r.Fault, procs)
+		return []bulwark.Evidence{Evidence("helper gone", false, "%v", err)}, err
+	}
+	if detail != "" {
+		detail = "; " + detail
+	}
+	return []bulwark.Evidence{Evidence("helper gone", true, "no %s helper of fault %s among %d processes%s", r.Name, r.Fault, scanned, detail)}, nil
 }

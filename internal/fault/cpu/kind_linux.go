@@ -251,21 +251,8 @@ func (Kind) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error 
 	if err != nil {
 		return err
 	}
-	procs, _, err := helpers(h, d)
-	if err != nil {
+	if err := h.EndHelpers(ctx, helperRef(d), termWait, killWait); err != nil {
 		return fmt.Errorf("recover %s: %w", ID, err)
-	}
-	var errs []error
-	for _, p := range procs {
-		errs = append(errs, stop(ctx, h, p))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("recover %s: %w", ID, err)
-	}
-	if h.StateDir != "" {
-		if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", ID, err)
-		}
 	}
 	return nil
 }
@@ -277,13 +264,9 @@ func (Kind) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return nil, err
 	}
-	procs, scanned, err := helpers(h, d)
+	ev, err := h.HelpersGone(helperRef(d), "")
 	if err != nil {
-		return nil, fmt.Errorf("verify %s recovered: %w", ID, err)
+		return ev, fmt.Errorf("verify %s recovered: %w", ID, err)
 	}
-	if len(procs) > 0 {
-		ev := fault.Evidence("helper gone", false, "cpu-burn helpers of fault %s still run: %v", d.Fault, procs)
-		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s recovered: helpers still run: %v", ID, procs)
-	}
-	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no cpu-burn helper of fault %s among %d processes", d.Fault, scanned)}, nil
+	return ev, nil
 }

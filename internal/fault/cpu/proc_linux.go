@@ -22,7 +22,12 @@ const (
 // helpers returns the fault's live helpers: the journaled one and any stray
 // found by command line, and how many processes were scanned.
 func helpers(h *fault.Host, d receiptV1) ([]fault.Proc, int, error) {
-	return h.Helpers(fault.HelperRef{Exe: d.Exe, Name: helperName, Fault: d.Fault, Started: d.Helper})
+	return h.Helpers(helperRef(d))
+}
+
+// helperRef names the fault's helpers.
+func helperRef(d receiptV1) fault.HelperRef {
+	return fault.HelperRef{Exe: d.Exe, Name: helperName, Fault: d.Fault, Started: d.Helper}
 }
 
 // alive reports whether p still names the same, not yet exited process.

@@ -332,24 +332,12 @@ func (IO) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
-	procs, _, err := findHelpers(h, d.Helper, d.Exe, ioHelperName, d.Fault)
-	if err != nil {
-		return fmt.Errorf("recover %s: %w", IOID, err)
-	}
-	var errs []error
-	for _, p := range procs {
-		errs = append(errs, stopHelper(ctx, h, p))
-	}
-	if err := errors.Join(errs...); err != nil {
+	ref := fault.HelperRef{Exe: d.Exe, Name: ioHelperName, Fault: d.Fault, Started: d.Helper}
+	if err := h.EndHelpers(ctx, ref, termWait, killWait); err != nil {
 		return fmt.Errorf("recover %s: %w", IOID, err)
 	}
 	if err := os.Remove(d.File); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("recover %s: remove scratch file: %w", IOID, err)
-	}
-	if h.StateDir != "" {
-		if err := os.RemoveAll(filepath.Join(h.StateDir, "data", d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", IOID, err)
-		}
 	}
 	return nil
 }
@@ -361,15 +349,10 @@ func (IO) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([
 	if err != nil {
 		return nil, err
 	}
-	procs, scanned, err := findHelpers(h, d.Helper, d.Exe, ioHelperName, d.Fault)
+	ev, err := h.HelpersGone(fault.HelperRef{Exe: d.Exe, Name: ioHelperName, Fault: d.Fault, Started: d.Helper}, "")
 	if err != nil {
-		return nil, fmt.Errorf("verify %s recovered: %w", IOID, err)
+		return ev, fmt.Errorf("verify %s recovered: %w", IOID, err)
 	}
-	if len(procs) > 0 {
-		ev := fault.Evidence("helper gone", false, "disk-io helpers of fault %s still run: %v", d.Fault, procs)
-		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s recovered: helpers still run: %v", IOID, procs)
-	}
-	ev := []bulwark.Evidence{fault.Evidence("helper gone", true, "no disk-io helper of fault %s among %d processes", d.Fault, scanned)}
 	if _, err := os.Lstat(d.File); !errors.Is(err, os.ErrNotExist) {
 		ev = append(ev, fault.Evidence("scratch file gone", false, "%s still exists (%v)", d.File, err))
 		return ev, fmt.Errorf("verify %s recovered: %s still exists", IOID, d.File)

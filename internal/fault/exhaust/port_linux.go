@@ -344,21 +344,8 @@ func (Port) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error 
 	if err != nil {
 		return err
 	}
-	procs, _, err := h.Helpers(d.ref())
-	if err != nil {
+	if err := h.EndHelpers(ctx, d.ref(), termWait, killWait); err != nil {
 		return fmt.Errorf("recover %s: %w", PortID, err)
-	}
-	var errs []error
-	for _, p := range procs {
-		errs = append(errs, stopHelper(ctx, h, p))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("recover %s: %w", PortID, err)
-	}
-	if h.StateDir != "" {
-		if err := os.RemoveAll(portDataDir(h, d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", PortID, err)
-		}
 	}
 	return nil
 }
@@ -369,14 +356,11 @@ func (Port) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return nil, err
 	}
-	procs, scanned, err := h.Helpers(d.ref())
+	ev, err := h.HelpersGone(d.ref(), "")
 	if err != nil {
-		return nil, fmt.Errorf("verify %s recovered: %w", PortID, err)
+		return ev, fmt.Errorf("verify %s recovered: %w", PortID, err)
 	}
-	if len(procs) > 0 {
-		return []bulwark.Evidence{fault.Evidence("helper gone", false, "port-exhaust helpers of fault %s still run: %v", d.Fault, procs)}, fmt.Errorf("verify %s recovered: helpers still run: %v", PortID, procs)
-	}
-	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no port-exhaust helper of fault %s among %d processes", d.Fault, scanned)}, nil
+	return ev, nil
 }
 
 // stopHelper ends a helper: SIGTERM, then SIGKILL, through h.Signal (pid and start

@@ -323,21 +323,8 @@ func recoverFault(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
-	procs, _, err := h.Helpers(helperRef(d))
-	if err != nil {
+	if err := h.EndHelpers(ctx, helperRef(d), termWait, killWait); err != nil {
 		return fmt.Errorf("recover %s: %w", d.Kind, err)
-	}
-	var errs []error
-	for _, p := range procs {
-		errs = append(errs, stop(ctx, h, p))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("recover %s: %w", d.Kind, err)
-	}
-	if h.StateDir != "" {
-		if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", d.Kind, err)
-		}
 	}
 	return nil
 }
@@ -352,15 +339,11 @@ func verifyRecovered(h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error
 	if err != nil {
 		return nil, err
 	}
-	procs, scanned, err := h.Helpers(helperRef(d))
+	ev, err := h.HelpersGone(helperRef(d), "its "+fmtBytes(d.Bytes)+" are freed with it")
 	if err != nil {
-		return nil, fmt.Errorf("verify %s recovered: %w", d.Kind, err)
+		return ev, fmt.Errorf("verify %s recovered: %w", d.Kind, err)
 	}
-	if len(procs) > 0 {
-		ev := fault.Evidence("helper gone", false, "mem-fill helpers of fault %s still run: %v", d.Fault, procs)
-		return []bulwark.Evidence{ev}, fmt.Errorf("verify %s recovered: helpers still run: %v", d.Kind, procs)
-	}
-	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no mem-fill helper of fault %s among %d processes; its %s are freed with it", d.Fault, scanned, fmtBytes(d.Bytes))}, nil
+	return ev, nil
 }
 
 func helperRef(d receiptV1) fault.HelperRef {

@@ -380,21 +380,8 @@ func (PortOccupy) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return err
 	}
-	procs, _, err := h.Helpers(d.ref())
-	if err != nil {
+	if err := h.EndHelpers(ctx, d.ref(), occupyTermWait, occupyKillWait); err != nil {
 		return fmt.Errorf("recover %s: %w", PortOccupyID, err)
-	}
-	var errs []error
-	for _, p := range procs {
-		errs = append(errs, stopOccupy(ctx, h, p))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("recover %s: %w", PortOccupyID, err)
-	}
-	if h.StateDir != "" {
-		if err := os.RemoveAll(occupyDir(h, d.Fault)); err != nil {
-			return fmt.Errorf("recover %s: remove helper files: %w", PortOccupyID, err)
-		}
 	}
 	return nil
 }
@@ -405,15 +392,11 @@ func (PortOccupy) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Rec
 	if err != nil {
 		return nil, err
 	}
-	procs, scanned, err := h.Helpers(d.ref())
+	ev, err := h.HelpersGone(d.ref(), "ports "+d.ports()+" released")
 	if err != nil {
-		return nil, fmt.Errorf("verify %s recovered: %w", PortOccupyID, err)
+		return ev, fmt.Errorf("verify %s recovered: %w", PortOccupyID, err)
 	}
-	if len(procs) > 0 {
-		err := fmt.Errorf("%s helpers of fault %s still run: %v", portHelperName, d.Fault, procs)
-		return []bulwark.Evidence{fault.Evidence("helper gone", false, "%v", err)}, err
-	}
-	return []bulwark.Evidence{fault.Evidence("helper gone", true, "no %s helper of fault %s among %d processes; ports %s released", portHelperName, d.Fault, scanned, d.ports())}, nil
+	return ev, nil
 }
 
 // stopOccupy ends the helper: SIGTERM, then SIGKILL, through h.Signal.
