@@ -18,7 +18,10 @@ type DeleteParams struct {
 // Delete is file.delete: the file is renamed aside (never copied and
 // removed) and renamed back on recover, unless a new file has appeared at
 // its path meanwhile.
-type Delete struct{ rootsOnly }
+type Delete struct {
+	rootsOnly
+	movedAside
+}
 
 // Info implements fault.Kind.
 func (Delete) Info() fault.KindInfo {
@@ -87,9 +90,19 @@ func (Delete) Status(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bu
 	return verifyMoved(h, rec)
 }
 
+var (
+	_ fault.Kind         = Delete{}
+	_ fault.Availability = Delete{}
+	_ fault.Statuser     = Delete{}
+)
+
+// movedAside gives the kinds that move a file aside (file.delete, file.hold)
+// their recovery: the file is renamed back, compare-and-swap.
+type movedAside struct{}
+
 // Recover renames the file back, compare-and-swap: a new file at the path
 // is a *ConflictError and is not overwritten.
-func (Delete) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+func (movedAside) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) error {
 	rec, err := decodeMove(r)
 	if err != nil {
 		return err
@@ -98,16 +111,10 @@ func (Delete) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) erro
 }
 
 // VerifyRecovered checks nothing is kept aside and the file is back.
-func (Delete) VerifyRecovered(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+func (movedAside) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
 	rec, err := decodeMove(r)
 	if err != nil {
 		return nil, err
 	}
 	return verifyMovedBack(h, rec)
 }
-
-var (
-	_ fault.Kind         = Delete{}
-	_ fault.Availability = Delete{}
-	_ fault.Statuser     = Delete{}
-)

@@ -59,7 +59,10 @@ func (u Until) MarshalText() ([]byte, error) {
 // tending), when the fault ends, or on recover, whichever is first. The
 // file must exist when the fault is injected: holding back a file that has
 // not arrived yet is future work.
-type Hold struct{ rootsOnly }
+type Hold struct {
+	rootsOnly
+	movedAside
+}
 
 // Info implements fault.Kind.
 func (Hold) Info() fault.KindInfo {
@@ -154,24 +157,6 @@ func (Hold) Status(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulw
 		return verifyMoved(h, rec) // due back at the guard's next tending
 	}
 	return verifyMoved(h, rec)
-}
-
-// Recover puts the file back, compare-and-swap, as file.delete does.
-func (Hold) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
-	rec, err := decodeMove(r)
-	if err != nil {
-		return err
-	}
-	return moveBack(h, rec)
-}
-
-// VerifyRecovered checks nothing is held and the file is back.
-func (Hold) VerifyRecovered(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
-	rec, err := decodeMove(r)
-	if err != nil {
-		return nil, err
-	}
-	return verifyMovedBack(h, rec)
 }
 
 var (
