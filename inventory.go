@@ -1,5 +1,7 @@
 package bulwark
 
+import "context"
+
 // Inventory vocabulary (DESIGN §11: systems, deployment units, hosts,
 // environments), owned by the control plane and importable from a CMDB export.
 
@@ -55,4 +57,72 @@ func ReservedLabel(key string) bool {
 		return true
 	}
 	return false
+}
+
+// Inventory is a whole inventory document (`kind: Inventory`), as imported
+// from YAML or a CMDB export.
+type Inventory struct {
+	APIVersion   string          `json:"apiVersion" yaml:"apiVersion"`
+	Kind         string          `json:"kind" yaml:"kind"`
+	Environments []Environment   `json:"environments,omitempty" yaml:"environments,omitempty"`
+	Systems      []System        `json:"systems,omitempty" yaml:"systems,omitempty"`
+	Units        []Unit          `json:"units,omitempty" yaml:"units,omitempty"`
+	Hosts        []InventoryHost `json:"hosts,omitempty" yaml:"hosts,omitempty"`
+}
+
+// HostFilter selects inventory hosts; empty fields match everything.
+type HostFilter struct {
+	System      string
+	Unit        string
+	Environment string
+	Hostname    string
+}
+
+// InventoryService keeps the inventory. Implementations pass the contract
+// suite in internal/store/storetest (InventoryRun).
+//
+// Contract: names are unique per kind; a unit names an existing system, a
+// host an existing environment, system and unit of that system (else
+// EINVALID naming the field); Put* insert or replace by name (hosts by id,
+// and a hostname belongs to one host: ECONFLICT otherwise); Find* of a
+// missing name is ENOTFOUND; Import applies a whole document in one
+// transaction — all of it or nothing.
+type InventoryService interface {
+	PutEnvironment(ctx context.Context, e Environment) error
+	FindEnvironment(ctx context.Context, name string) (Environment, error)
+	Environments(ctx context.Context) ([]Environment, error)
+
+	PutSystem(ctx context.Context, s System) error
+	FindSystem(ctx context.Context, name string) (System, error)
+	Systems(ctx context.Context) ([]System, error)
+
+	PutUnit(ctx context.Context, u Unit) error
+	Units(ctx context.Context, system string) ([]Unit, error)
+
+	// PutHost stores h; an empty ID is assigned (and returned).
+	PutHost(ctx context.Context, h InventoryHost) (InventoryHost, error)
+	FindHost(ctx context.Context, id string) (InventoryHost, error)
+	FindHostByName(ctx context.Context, hostname string) (InventoryHost, error)
+	Hosts(ctx context.Context, f HostFilter) ([]InventoryHost, error)
+	DeleteHost(ctx context.Context, id string) error
+
+	// Import upserts every entry of inv in one transaction.
+	Import(ctx context.Context, inv *Inventory) (ImportResult, error)
+}
+
+// ImportResult counts what an import stored.
+type ImportResult struct {
+	Environments int `json:"environments"`
+	Systems      int `json:"systems"`
+	Units        int `json:"units"`
+	Hosts        int `json:"hosts"`
+}
+
+// ReservedLabels returns the server-owned labels of h (DESIGN §4.1).
+func (h InventoryHost) ReservedLabels() map[string]string {
+	l := map[string]string{LabelEnv: h.Environment, LabelSystem: h.System, LabelUnit: h.Unit}
+	if h.Zone != "" {
+		l[LabelZone] = h.Zone
+	}
+	return l
 }
