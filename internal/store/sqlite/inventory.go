@@ -232,4 +232,3 @@ func labelsJSON(l map[string]string) string {
 	b, _ := json.Marshal(l)
 	return string(b)
 }
-
