@@ -65,7 +65,12 @@ type Fault struct {
 
 // FaultSpec is a request to inject one fault on one host. Params and Target
 // are text as written by the user; the kind's schema decodes them.
+//
+// ID is normally empty and the host manager assigns a new one. A caller that
+// already named the fault (the agent, with the server's id) sets it: it must
+// have the shape of NewID's ids and must not be in the host's journal yet.
 type FaultSpec struct {
+	ID       string            `json:"id,omitempty"`
 	Kind     string            `json:"kind"`
 	Params   map[string]string `json:"params,omitempty"`
 	Target   map[string]string `json:"target,omitempty"`

@@ -68,7 +68,10 @@ func (m *Manager) prepare(ctx context.Context, spec bulwark.FaultSpec) (fault.Ki
 	if err := m.cfg.Policy.Allow(ctx, spec); err != nil {
 		return nil, nil, err
 	}
-	id := bulwark.NewID()
+	id, err := m.faultID(spec)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := m.host.Now().UTC()
 	receipt, err := k.Prepare(ctx, m.host, fault.Request{
 		ID: id, Params: params, Duration: spec.Duration.Std(),
@@ -91,6 +94,20 @@ func (m *Manager) prepare(ctx context.Context, spec bulwark.FaultSpec) (fault.Ki
 		Receipt: receipt,
 		BootID:  m.bootID,
 	}, nil
+}
+
+// faultID returns the spec's own id, checked, or a new one.
+func (m *Manager) faultID(spec bulwark.FaultSpec) (string, error) {
+	switch {
+	case spec.ID == "":
+		return bulwark.NewID(), nil
+	case !bulwark.ValidID(spec.ID):
+		return "", bulwark.Errorf(bulwark.EINVALID, "fault id %q is not a bulwark id", spec.ID)
+	}
+	if _, ok := m.journal.Get(spec.ID); ok {
+		return "", bulwark.Errorf(bulwark.ECONFLICT, "fault %s is already in this host's journal", spec.ID)
+	}
+	return spec.ID, nil
 }
 
 // mergeTarget joins a spec's target fields into its params; a name given in

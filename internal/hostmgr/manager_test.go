@@ -294,3 +294,30 @@ func rewrite(t *testing.T, state, id string, change func(*journal.Record)) {
 }
 
 var _ = json.Marshal
+
+func TestInjectWithCallerID(t *testing.T) {
+	ctx := context.Background()
+	m, _, dir := mustOpen(t)
+	s := spec(dir, time.Minute)
+	s.ID = bulwark.NewID()
+	f, err := m.Inject(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID != s.ID {
+		t.Fatalf("id = %s, want the caller's %s", f.ID, s.ID)
+	}
+	if _, err := m.Inject(ctx, s); bulwark.ErrorCode(err) != bulwark.ECONFLICT {
+		t.Fatalf("second inject with the same id: %v", err)
+	}
+	if _, err := m.Recover(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Inject(ctx, s); bulwark.ErrorCode(err) != bulwark.ECONFLICT {
+		t.Fatalf("re-inject of an ended id: %v", err)
+	}
+	s.ID = "not-an-id"
+	if _, err := m.Inject(ctx, s); bulwark.ErrorCode(err) != bulwark.EINVALID {
+		t.Fatalf("malformed id: %v", err)
+	}
+}
