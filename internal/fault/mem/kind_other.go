@@ -43,3 +43,27 @@ var (
 	_ fault.Kind         = FillKind{}
 	_ fault.Availability = FillKind{}
 )
+
+// Available implements fault.Availability.
+func (PressureKind) Available(context.Context, *fault.Host) error { return errUnsupported }
+
+// Prepare implements fault.Kind.
+func (PressureKind) Prepare(context.Context, *fault.Host, fault.Request) (*fault.Receipt, error) {
+	return nil, errUnsupported
+}
+
+// Apply implements fault.Kind.
+func (PressureKind) Apply(context.Context, *fault.Host, *fault.Receipt) error { return errUnsupported }
+
+// Verify implements fault.Kind.
+func (PressureKind) Verify(context.Context, *fault.Host, *fault.Receipt) ([]bulwark.Evidence, error) {
+	return nil, errUnsupported
+}
+
+// Recover implements fault.Kind; nothing was started here.
+func (PressureKind) Recover(context.Context, *fault.Host, *fault.Receipt) error { return nil }
+
+// VerifyRecovered implements fault.Kind.
+func (PressureKind) VerifyRecovered(context.Context, *fault.Host, *fault.Receipt) ([]bulwark.Evidence, error) {
+	return []bulwark.Evidence{fault.Evidence("helper gone", true, "memory kinds never start a helper on %s", runtime.GOOS)}, nil
+}

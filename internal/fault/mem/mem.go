@@ -108,6 +108,9 @@ func decodeReceipt(r *fault.Receipt) (receiptV1, error) {
 	if !validFaultID(d.Fault) || d.Exe == "" || d.Bytes <= 0 {
 		return d, fmt.Errorf("decode %s receipt: no fault id, helper executable or size", r.Kind)
 	}
+	if d.Procs != "" && (!filepath.IsAbs(d.Cgroup) || d.Procs != filepath.Join(d.Cgroup, "cgroup.procs")) {
+		return d, fmt.Errorf("decode %s receipt: cgroup.procs %q is not that of cgroup %q", r.Kind, d.Procs, d.Cgroup)
+	}
 	return d, nil
 }
 
