@@ -162,7 +162,7 @@ func faultParamRules() []any {
 		}
 		props := map[string]any{}
 		for _, p := range schema {
-			props[p.Name] = paramSchema(p)
+			props[p.Name] = ParamSchema(p)
 		}
 		rules = append(rules, map[string]any{
 			"if":   map[string]any{"required": []string{"fault"}, "properties": map[string]any{"fault": map[string]any{"const": info.ID}}},
@@ -172,7 +172,9 @@ func faultParamRules() []any {
 	return rules
 }
 
-func paramSchema(p fault.Param) map[string]any {
+// ParamSchema is the JSON Schema of one fault parameter, shared by the drill
+// file schema and the server's OpenAPI document.
+func ParamSchema(p fault.Param) map[string]any {
 	s := map[string]any{"description": p.Help}
 	switch p.Type {
 	case "int":

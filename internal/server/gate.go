@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+)
+
+// Gate is the one policy gate (DESIGN §6.8). Every path that can change a
+// host asks it through (*Server).decide.
+type Gate interface {
+	Decide(ctx context.Context, req GateRequest) (GateDecision, error)
+}
+
+// Gate actions: the paths that can change a host.
+const (
+	ActionFaultInject = "fault.inject"
+	ActionRunStart    = "run.start"
+	ActionRunResume   = "run.resume"
+)
+
+// GateRequest is what the gate decides on. Environments and systems come
+// from the inventory (server-owned), never from the request.
+type GateRequest struct {
+	Principal   bulwark.Principal
+	Action      string
+	Targets     []GateTarget
+	Kind        string
+	Params      map[string]string
+	Start       time.Time
+	Duration    time.Duration
+	Ticket      string
+	DrillSHA256 string
+}
+
+// GateTarget is one resolved host.
+type GateTarget struct {
+	HostID      string
+	Hostname    string
+	Environment bulwark.Environment
+	System      bulwark.System
+}
+
+// Outcomes of a decision.
+const (
+	OutcomeAllow         = "allow"
+	OutcomeDeny          = "deny"
+	OutcomeNeedsApproval = "needs-approval"
+)
+
+// GateDecision is the gate's answer. Record is its stable JSON form for the
+// audit log.
+type GateDecision struct {
+	Outcome   string   `json:"outcome"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Approvers []string `json:"approvers,omitempty"`
+	Record    any      `json:"-"`
+}
+
+// decide asks the gate, audits the decision with its reason, and turns a
+// deny into EFORBIDDEN and a needs-approval into ECONFLICT naming whom. With
+// no gate configured every request is denied: fail closed.
+func (s *Server) decide(ctx context.Context, req GateRequest, resource string) error {
+	if req.Start.IsZero() {
+		req.Start = s.Now()
+	}
+	var d GateDecision
+	var err error
+	if s.Gate == nil {
+		d = GateDecision{Outcome: OutcomeDeny, Reasons: []string{"no policy gate is configured"}}
+	} else if d, err = s.Gate.Decide(ctx, req); err != nil {
+		d = GateDecision{Outcome: OutcomeDeny, Reasons: []string{"policy gate failed: " + err.Error()}}
+	}
+	s.metrics.decisions.WithLabelValues(req.Action, d.Outcome).Inc()
+	record := d.Record
+	if record == nil {
+		record = d
+	}
+	status := "ok"
+	if d.Outcome != OutcomeAllow {
+		status = "denied"
+	}
+	s.record(ctx, req.Principal, "policy.decision", resource,
+		map[string]any{"action": req.Action, "kind": req.Kind, "params": req.Params, "ticket": req.Ticket, "decision": record},
+		status, strings.Join(d.Reasons, "; "))
+	switch d.Outcome {
+	case OutcomeAllow:
+		return nil
+	case OutcomeNeedsApproval:
+		return bulwark.Errorf(bulwark.ECONFLICT, "needs approval by %s: %s", strings.Join(d.Approvers, ", "), strings.Join(d.Reasons, "; "))
+	default:
+		return bulwark.Errorf(bulwark.EFORBIDDEN, "policy: %s", strings.Join(d.Reasons, "; "))
+	}
+}
+
+// gateResume asks the gate whether work may resume in scope.
+func (s *Server) gateResume(ctx context.Context, p bulwark.Principal, scope HaltScope) error {
+	req := GateRequest{Principal: p, Action: ActionRunResume}
+	if scope.Environment != "" {
+		env, err := s.Inventory.FindEnvironment(ctx, scope.Environment)
+		if err != nil {
+			return err
+		}
+		req.Targets = append(req.Targets, GateTarget{Environment: env})
+	}
+	return s.decide(ctx, req, "halt/"+scope.String())
+}

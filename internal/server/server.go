@@ -1,0 +1,167 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+)
+
+// Auth is what the server needs from internal/auth: request authentication
+// (bearer token or session cookie), scoped role checks and the endpoints it
+// serves itself (login, OIDC, tokens, role bindings, me).
+type Auth interface {
+	Authenticate(next http.Handler) http.Handler
+	Allowed(ctx context.Context, p bulwark.Principal, need bulwark.Role, res bulwark.Resource) error
+	Routes(mux *http.ServeMux)
+}
+
+// Server is `bulwark server`. Set the exported fields, then call Open.
+type Server struct {
+	Inventory bulwark.InventoryService
+	Auth      Auth
+	// Principal returns the authenticated principal that Auth.Authenticate
+	// put in the request's context.
+	Principal func(ctx context.Context) (bulwark.Principal, bool)
+	Audit     Auditor
+	Gate      Gate
+	Fleet     Fleet
+	Runs      RunController
+
+	// Addr is the listen address (default 127.0.0.1:8440); TLS, when set,
+	// serves HTTPS.
+	Addr string
+	TLS  *tls.Config
+
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	mux     *http.ServeMux
+	halts   *haltBook
+	metrics *metrics
+	http    *http.Server
+	ln      net.Listener
+}
+
+// Handler builds the routes and returns the server's root handler; Open
+// calls it. Tests may use it with httptest.
+func (s *Server) Handler() http.Handler {
+	if s.mux != nil {
+		return s.root()
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Audit == nil {
+		s.Audit = discardAudit{}
+	}
+	s.halts = newHaltBook()
+	s.metrics = newMetrics()
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s.root()
+}
+
+func (s *Server) root() http.Handler { return s.metrics.instrument(s.mux) }
+
+// Open listens on Addr and serves in the background.
+func (s *Server) Open() error {
+	h := s.Handler()
+	addr := s.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8440"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return bulwark.Errorf(bulwark.EUNAVAILABLE, "listen %s: %v", addr, err)
+	}
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL is the base URL the server answers on, once open.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.TLS != nil {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s", scheme, s.ln.Addr())
+}
+
+// Close stops accepting requests and waits up to ctx for those in flight.
+func (s *Server) Close(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
+
+// routes registers every endpoint. API endpoints are authenticated; the
+// probe of liveness, the OpenAPI document and /metrics are not.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+
+	api := http.NewServeMux()
+	s.inventoryRoutes(api)
+	s.haltRoutes(api)
+	s.faultRoutes(api)
+	if s.Auth != nil {
+		s.Auth.Routes(s.mux)
+		s.mux.Handle("/api/v1/", s.Auth.Authenticate(api))
+	} else {
+		s.mux.Handle("/api/v1/", api)
+	}
+}
+
+// handler adapts a handler that returns an error to http.HandlerFunc.
+func (s *Server) handler(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, r, s.Logger, err)
+		}
+	}
+}
+
+// principal returns the request's principal, or EUNAUTHORIZED.
+func (s *Server) principal(r *http.Request) (bulwark.Principal, error) {
+	if s.Principal != nil {
+		if p, ok := s.Principal(r.Context()); ok {
+			return p, nil
+		}
+	}
+	return bulwark.Principal{}, bulwark.Errorf(bulwark.EUNAUTHORIZED, "sign in or send a bearer token")
+}
+
+// allow checks that the request's principal holds need over res.
+func (s *Server) allow(r *http.Request, need bulwark.Role, res bulwark.Resource) (bulwark.Principal, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return p, err
+	}
+	if s.Auth == nil {
+		return p, bulwark.Errorf(bulwark.EFORBIDDEN, "no authoriser configured")
+	}
+	return p, s.Auth.Allowed(r.Context(), p, need, res)
+}
