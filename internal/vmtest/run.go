@@ -40,12 +40,7 @@ func Run(t *testing.T, opts Options) Result {
 	if err := opts.validate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("vmtest: cannot boot a VM: %v; failing because CI=true", err)
-		}
-		t.Skipf("vmtest: cannot boot a VM: %v", err)
-	}
+	Require(t)
 	v, err := prepare(t, opts)
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)
@@ -55,6 +50,18 @@ func Run(t *testing.T, opts Options) Result {
 	t.Logf("vmtest: boot %v, tests done %v after qemu start, total %v (exit %d)",
 		res.Boot.Round(time.Millisecond), res.Marker.Round(time.Millisecond), res.Total.Round(time.Millisecond), res.ExitCode)
 	return res
+}
+
+// Require skips tb when Available fails, or fails it when CI=true (as
+// testutil.Require does), giving the reason. Run calls it.
+func Require(tb testing.TB) {
+	tb.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("vmtest: cannot boot a VM: %v; failing because CI=true", err)
+		}
+		tb.Skipf("vmtest: cannot boot a VM: %v", err)
+	}
 }
 
 // vm is a prepared VM: the command line and what to look for on the console.
