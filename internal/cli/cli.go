@@ -146,6 +146,7 @@ func newRoot(env *Env) *cobra.Command {
 			guardCommand(g),
 			helperCommand(),
 			proxyCommand(g),
+			serverCommand(g),
 		},
 	}.cobra()
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "host state directory (env BULWARK_STATE_DIR, default /var/lib/bulwark)")

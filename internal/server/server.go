@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	s.inventoryRoutes(api)
 	s.haltRoutes(api)
 	s.faultRoutes(api)
+	s.auditRoutes(api)
 	if s.Auth != nil {
 		s.Auth.Routes(s.mux)
 		s.mux.Handle("/api/v1/", s.Auth.Authenticate(api))
