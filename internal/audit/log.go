@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -223,7 +224,21 @@ func seal(prev Head, e *Entry) error {
 }
 
 // Verify checks the log's store against the log's public key and
-// checkpoint file (see the package function Verify).
+// checkpoint file (see the package function Verify). A checkpoint file
+// that does not exist yet (no checkpoint written) is left out, with a
+// warning in the report.
 func (l *Log) Verify(ctx context.Context) (Report, error) {
-	return Verify(ctx, l.store, VerifyOptions{PublicKey: l.opts.PublicKey, CheckpointFile: l.opts.CheckpointFile})
+	opts := VerifyOptions{PublicKey: l.opts.PublicKey, CheckpointFile: l.opts.CheckpointFile}
+	var warn string
+	if opts.CheckpointFile != "" {
+		if _, err := os.Stat(opts.CheckpointFile); errors.Is(err, os.ErrNotExist) {
+			opts.CheckpointFile = ""
+			warn = "checkpoint file " + l.opts.CheckpointFile + " does not exist"
+		}
+	}
+	rep, err := Verify(ctx, l.store, opts)
+	if warn != "" {
+		rep.Warnings = append(rep.Warnings, warn)
+	}
+	return rep, err
 }
