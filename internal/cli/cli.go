@@ -147,6 +147,7 @@ func newRoot(env *Env) *cobra.Command {
 			helperCommand(),
 			proxyCommand(g),
 			serverCommand(g),
+			haltCommand(g),
 		},
 	}.cobra()
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "host state directory (env BULWARK_STATE_DIR, default /var/lib/bulwark)")

@@ -80,6 +80,9 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 		Logger: cfg.Logger, Audit: app.authAudit}); err != nil {
 		return nil, err
 	}
+	if err := ensureSimulation(ctx, app.Inventory); err != nil {
+		return nil, err
+	}
 	if cfg.AdminToken != "" {
 		if err := app.Auth.Bootstrap(ctx, cfg.AdminToken); err != nil {
 			return nil, err
@@ -219,4 +222,19 @@ type inventorySystems struct{ inv bulwark.InventoryService }
 
 func (s inventorySystems) System(ctx context.Context, name string) (bulwark.System, error) {
 	return s.inv.FindSystem(ctx, name)
+}
+
+// SimulationEnv is the non-production environment the bootstrap join token
+// enrols agents into (DESIGN §5).
+const SimulationEnv = "simulation"
+
+// ensureSimulation creates the simulation environment at first start; an
+// existing one is left as the administrators set it.
+func ensureSimulation(ctx context.Context, inv bulwark.InventoryService) error {
+	_, err := inv.FindEnvironment(ctx, SimulationEnv)
+	if bulwark.ErrorCode(err) != bulwark.ENOTFOUND {
+		return err
+	}
+	return inv.PutEnvironment(ctx, bulwark.Environment{Name: SimulationEnv,
+		Description: "non-production; agents enrolled with BULWARK_AGENT_TOKEN land here"})
 }

@@ -13,11 +13,9 @@ import (
 func (s *Server) checkUnits(ctx context.Context, targets []GateTarget) error {
 	byUnit := map[string][]GateTarget{}
 	for _, t := range targets {
-		h, err := s.Inventory.FindHost(ctx, t.HostID)
-		if err != nil {
-			return err
+		if t.Unit != "" {
+			byUnit[t.Unit] = append(byUnit[t.Unit], t)
 		}
-		byUnit[h.Unit] = append(byUnit[h.Unit], t)
 	}
 	for unit, sel := range byUnit {
 		all, err := s.Inventory.Hosts(ctx, bulwark.HostFilter{Unit: unit})

@@ -171,26 +171,33 @@ func (s *Server) resolveTargets(r *http.Request, agents []FleetAgent) ([]GateTar
 	return out, nil
 }
 
-// target looks an agent's host up in the inventory: an agent whose host is
-// not in the inventory cannot be faulted, because nobody could say whose it
-// is or whether it is production.
+// target looks an agent's host up in the inventory. An agent whose host is
+// not in the inventory still has the environment its join token gave it
+// (a server-owned label), so it can be faulted within that environment's
+// policy, but it belongs to no system: only an operator of the whole
+// environment may fault it.
 func (s *Server) target(ctx context.Context, a FleetAgent) (GateTarget, error) {
 	h, err := s.Inventory.FindHostByName(ctx, a.Hostname)
-	if err != nil {
-		if bulwark.ErrorCode(err) == bulwark.ENOTFOUND {
-			return GateTarget{}, bulwark.Errorf(bulwark.EFORBIDDEN, "agent %s (%s): host is not in the inventory; import it first", a.ID, a.Hostname)
+	switch {
+	case bulwark.ErrorCode(err) == bulwark.ENOTFOUND:
+		h = bulwark.InventoryHost{Hostname: a.Hostname, Environment: a.Environment()}
+		if h.Environment == "" {
+			return GateTarget{}, bulwark.Errorf(bulwark.EFORBIDDEN, "agent %s (%s): no environment; enrol it with a join token or import its host", a.ID, a.Hostname)
 		}
+	case err != nil:
 		return GateTarget{}, err
 	}
 	env, err := s.Inventory.FindEnvironment(ctx, h.Environment)
 	if err != nil {
 		return GateTarget{}, err
 	}
-	sys, err := s.Inventory.FindSystem(ctx, h.System)
-	if err != nil {
-		return GateTarget{}, err
+	t := GateTarget{HostID: h.ID, Hostname: h.Hostname, Unit: h.Unit, Environment: env}
+	if h.System != "" {
+		if t.System, err = s.Inventory.FindSystem(ctx, h.System); err != nil {
+			return GateTarget{}, err
+		}
 	}
-	return GateTarget{HostID: h.ID, Hostname: h.Hostname, Environment: env, System: sys}, nil
+	return t, nil
 }
 
 // fanOut sends the fault to every agent at once and collects the reports.

@@ -37,8 +37,9 @@ type GateRequest struct {
 
 // GateTarget is one resolved host.
 type GateTarget struct {
-	HostID      string
+	HostID      string // "" for an agent whose host is not in the inventory
 	Hostname    string
+	Unit        string
 	Environment bulwark.Environment
 	System      bulwark.System
 }

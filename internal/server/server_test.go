@@ -342,3 +342,25 @@ func (g *fakeGate) Decide(_ context.Context, req server.GateRequest) (server.Gat
 	}
 	return d, nil
 }
+
+func TestAgentOutsideTheInventory(t *testing.T) {
+	h := newHarness(t)
+	h.importSample()
+	h.fleet.add(server.FleetAgent{ID: "agent-stray", Hostname: "stray-01", Connected: true,
+		Labels: map[string]string{"env": "simulation", "rack": "u1"}})
+	body := map[string]any{"kind": "process.hang", "params": map[string]any{"pid": 4242}, "duration": "30s",
+		"select": map[string]any{"labels": map[string]string{"rack": "u1"}, "mode": "all"}}
+	sysOp := h.token(bulwark.RoleOperator, bulwark.Scope{Kind: bulwark.ScopeSystem, Name: "quotes"})
+	if code := h.do("POST", "/api/v1/faults", sysOp, body, nil); code != http.StatusForbidden {
+		t.Fatalf("a system operator faulting a host of no system: %d, want 403", code)
+	}
+	viewer := h.token(bulwark.RoleViewer, bulwark.Scope{Kind: bulwark.ScopeEnvironment, Name: "simulation"})
+	if code := h.do("POST", "/api/v1/faults", viewer, body, nil); code != http.StatusForbidden {
+		t.Fatalf("a viewer injecting: %d, want 403", code)
+	}
+	envOp := h.token(bulwark.RoleOperator, bulwark.Scope{Kind: bulwark.ScopeEnvironment, Name: "simulation"})
+	var out struct{ Faults []struct{ Hostname, State string } }
+	if code := h.do("POST", "/api/v1/faults", envOp, body, &out); code != http.StatusCreated || len(out.Faults) != 1 || out.Faults[0].Hostname != "stray-01" {
+		t.Fatalf("an operator of simulation: %d %+v", code, out)
+	}
+}
