@@ -106,7 +106,7 @@ func (s *Service) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	c.pending[state] = pendingLogin{nonce: nonce, verifier: verifier, expires: now.Add(loginTTL)}
 	c.mu.Unlock()
-	http.SetCookie(w, s.cookie(r, oidcStateCookie, state, now.Add(loginTTL)))
+	http.SetCookie(w, s.cookie(r, oidcStateCookie, state, loginTTL))
 	http.Redirect(w, r, c.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
 }
 
@@ -133,7 +133,7 @@ func (s *Service) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.StartSession(r.Context(), w, r, u.ID)
 	}
-	http.SetCookie(w, s.cookie(r, oidcStateCookie, "", time.Time{}))
+	http.SetCookie(w, s.cookie(r, oidcStateCookie, "", 0))
 	if err != nil {
 		s.log.Warn("oidc sign-in refused", "err", err)
 		s.fail(w, err)

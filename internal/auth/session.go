@@ -21,21 +21,21 @@ func (s *Service) StartSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if err := s.store.CreateSession(ctx, se); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	http.SetCookie(w, s.cookie(r, SessionCookie, id, se.ExpiresAt))
+	http.SetCookie(w, s.cookie(r, SessionCookie, id, s.cfg.SessionTTL))
 	return nil
 }
 
-// cookie returns an HttpOnly, SameSite=Lax cookie, Secure over TLS or when
-// configured. An empty value with a past expiry deletes it.
-func (s *Service) cookie(r *http.Request, name, value string, expires time.Time) *http.Cookie {
+// cookie returns an HttpOnly, SameSite=Lax cookie that lasts ttl (Max-Age,
+// so the browser's clock does not matter), Secure over TLS or when
+// configured. An empty value deletes it.
+func (s *Service) cookie(r *http.Request, name, value string, ttl time.Duration) *http.Cookie {
 	c := &http.Cookie{
 		Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.SecureCookies || r.TLS != nil,
 	}
-	if value == "" {
+	c.MaxAge = int(ttl / time.Second)
+	if value == "" || c.MaxAge <= 0 {
 		c.MaxAge = -1
-	} else {
-		c.Expires = expires
 	}
 	return c
 }
@@ -76,6 +76,6 @@ func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, s.cookie(r, SessionCookie, "", time.Time{}))
+	http.SetCookie(w, s.cookie(r, SessionCookie, "", 0))
 	w.WriteHeader(http.StatusNoContent)
 }
