@@ -103,7 +103,11 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.LocalLogin(r.Context(), req.Name, req.Password, req.TOTP)
-	s.audit(r.Context(), bulwark.Principal{Name: req.Name, Kind: bulwark.PrincipalUser}, "login", err)
+	who := bulwark.Principal{Name: req.Name, Kind: bulwark.PrincipalUser}
+	if u != nil {
+		who.ID = u.ID
+	}
+	s.audit(r.Context(), who, "login", err)
 	if err == nil {
 		err = s.StartSession(r.Context(), w, r, u.ID)
 	}

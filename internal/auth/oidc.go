@@ -130,6 +130,11 @@ func (s *Service) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.oidcCallback(r)
+	who := bulwark.Principal{Kind: bulwark.PrincipalUser}
+	if u != nil {
+		who.ID, who.Name = u.ID, u.Name
+	}
+	s.audit(r.Context(), who, "login oidc", err)
 	if err == nil {
 		err = s.StartSession(r.Context(), w, r, u.ID)
 	}

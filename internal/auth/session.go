@@ -21,6 +21,10 @@ func (s *Service) StartSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if err := s.store.CreateSession(ctx, se); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
+	// Sign-ins are rare enough to sweep ended sessions here.
+	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
+		s.log.Warn("delete expired sessions", "err", err)
+	}
 	http.SetCookie(w, s.cookie(r, SessionCookie, id, s.cfg.SessionTTL))
 	return nil
 }
