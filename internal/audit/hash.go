@@ -1,12 +1,15 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
 	"sort"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm3"
 
@@ -77,14 +80,42 @@ func ComputeHash(e *Entry) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("prev hash %q is not hex: %w", e.PrevHash, err)
 	}
-	body, err := Canonical(hashed{
-		Seq: e.Seq, Time: bulwark.FormatTime(e.Time), User: e.Actor, Action: e.Action,
-		Resource: e.Resource, RequestDigest: e.RequestDigest, Result: e.Result,
-	})
-	if err != nil {
-		return "", err
+	if !utf8.ValidString(e.Actor.ID + e.Actor.Kind + e.Action + e.Resource + e.RequestDigest + e.Result.Status + e.Result.Reason) {
+		return "", bulwark.Errorf(bulwark.EINVALID, "audit entry %d: a field is not valid UTF-8", e.Seq)
 	}
 	h.Write(prev)
-	h.Write(body)
+	h.Write(hashedJSON(e))
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashedJSON writes the canonical JSON of e's hashed fields directly, with
+// the members already in canonical order; it equals Canonical of the
+// hashed struct (a test holds it to that) without a marshal and a parse.
+func hashedJSON(e *Entry) []byte {
+	var b bytes.Buffer
+	b.Grow(256)
+	b.WriteString(`{"action":`)
+	writeString(&b, e.Action)
+	b.WriteString(`,"requestDigest":`)
+	writeString(&b, e.RequestDigest)
+	b.WriteString(`,"resource":`)
+	writeString(&b, e.Resource)
+	b.WriteString(`,"result":{`)
+	if e.Result.Reason != "" {
+		b.WriteString(`"reason":`)
+		writeString(&b, e.Result.Reason)
+		b.WriteByte(',')
+	}
+	b.WriteString(`"status":`)
+	writeString(&b, e.Result.Status)
+	b.WriteString(`},"seq":`)
+	b.WriteString(strconv.FormatInt(e.Seq, 10))
+	b.WriteString(`,"time":"`)
+	b.WriteString(bulwark.FormatTime(e.Time))
+	b.WriteString(`","user":{"id":`)
+	writeString(&b, e.Actor.ID)
+	b.WriteString(`,"kind":`)
+	writeString(&b, e.Actor.Kind)
+	b.WriteString(`}}`)
+	return b.Bytes()
 }
