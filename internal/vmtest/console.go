@@ -15,6 +15,7 @@ type console struct {
 	start  time.Time
 
 	boot, end    time.Duration // start → "MARKER init", start → "MARKER exit=N"
+	modules      time.Duration // start → "MARKER modules"
 	exited       bool
 	exitCode     int
 	insmodFailed []string
@@ -65,6 +66,8 @@ func (c *console) seeMarker(rest string) {
 	switch {
 	case rest == "init":
 		c.boot = time.Since(c.start)
+	case rest == "modules":
+		c.modules = time.Since(c.start)
 	case strings.HasPrefix(rest, "exit="):
 		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "exit=")); err == nil {
 			c.end, c.exited, c.exitCode = time.Since(c.start), true, n
@@ -76,7 +79,7 @@ func (c *console) seeMarker(rest string) {
 
 // result is what c measured.
 func (c *console) result() Result {
-	return Result{ExitCode: c.exitCode, Boot: c.boot, Marker: c.end}
+	return Result{ExitCode: c.exitCode, Boot: c.boot, Modules: c.modules, Marker: c.end}
 }
 
 // cleanLine drops the line end, carriage returns and terminal escape

@@ -11,6 +11,7 @@ func TestConsole(t *testing.T) {
 	in := "\x1bc\x1b[?7lSeaBIOS (version 1)\r\n" +
 		m + " init\r\n" +
 		"[    1.0] random kernel line\n" +
+		m + " modules\n" +
 		m + " insmod-failed /lib/modules/x/a.ko\n" +
 		"=== RUN   TestA\n--- PASS: TestA (0.01s)\n" +
 		"    --- SKIP: TestA/sub (0.00s)\n" + // a subtest: not counted
@@ -28,8 +29,8 @@ func TestConsole(t *testing.T) {
 	if len(c.insmodFailed) != 1 || c.insmodFailed[0] != "/lib/modules/x/a.ko" {
 		t.Errorf("insmodFailed = %v", c.insmodFailed)
 	}
-	if c.boot <= 0 || c.end < c.boot {
-		t.Errorf("boot %v, end %v", c.boot, c.end)
+	if c.boot <= 0 || c.modules < c.boot || c.end < c.modules {
+		t.Errorf("boot %v, modules %v, end %v", c.boot, c.modules, c.end)
 	}
 	if logged[0] != "SeaBIOS (version 1)" {
 		t.Errorf("first line = %q, want escapes and CR removed", logged[0])

@@ -64,6 +64,9 @@ func baseArchive(p parts, modules []loadItem) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", err
+	}
 	// Concurrent builders write the same content; the last rename wins.
 	return file, os.Rename(tmp.Name(), file)
 }

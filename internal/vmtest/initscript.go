@@ -9,6 +9,7 @@ package vmtest
 //	MARKER init                    /init started (the kernel has booted)
 //	MARKER insmod-failed PATH      a module did not load (soft dependencies,
 //	                               marked "? " in /vmtest/modules, may fail)
+//	MARKER modules                 the modules are loaded, the tests start
 //	MARKER exit=N                  the test binary exited with status N
 const initScript = `#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -32,6 +33,7 @@ while IFS= read -r m; do
 	*) insmod "$m" || echo "$marker insmod-failed $m" ;;
 	esac
 done < /vmtest/modules
+echo "$marker modules"
 set --
 while IFS= read -r a; do set -- "$@" "$a"; done < /vmtest/run/args
 while IFS= read -r kv; do export "$kv"; done < /vmtest/run/env

@@ -3,25 +3,27 @@
 package vmtest_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/testutil"
 	"github.com/bulwarkhq/bulwark/internal/vmtest"
 )
 
-// envDemoFail selects the deliberately failing run in a child test process.
-const envDemoFail = "BULWARK_VMTEST_DEMO_FAIL"
+// envDemo selects a deliberately failing run in a child test process.
+const envDemo = "BULWARK_VMTEST_DEMO"
 
 // TestVMFailurePropagates runs this test binary again (a child go test
-// process) on TestVMDemoFail, whose VM runs a test that fails on purpose, and
-// checks that the child fails with the harness's message: a failure inside
-// the VM must fail the caller.
+// process) on TestVMDemo, whose VM run goes wrong on purpose, and checks that
+// the child fails with the harness's message: a failing test inside the VM,
+// and a VM that does not finish in time (qemu killed), must fail the caller.
 func TestVMFailurePropagates(t *testing.T) {
 	testutil.Slow(t)
-	if vmtest.InVM() || os.Getenv(envDemoFail) != "" {
+	if vmtest.InVM() || os.Getenv(envDemo) != "" {
 		t.Skip("the parent half only")
 	}
 	vmtest.Require(t)
@@ -29,32 +31,48 @@ func TestVMFailurePropagates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^TestVMDemoFail$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envDemoFail+"=1")
-	out, err := cmd.CombinedOutput()
-	t.Logf("child output:\n%s", out)
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("child exited with %v, want exit status 1", err)
-	}
-	for _, want := range []string{"--- FAIL: TestInVMDemoFails", "the tests inside the VM failed (exit status 1", "--- FAIL: TestVMDemoFail"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("child output lacks %q", want)
-		}
+	for _, tc := range []struct {
+		demo string
+		want []string
+	}{
+		{"fail", []string{"--- FAIL: TestInVMDemoFails", "the tests inside the VM failed (exit status 1"}},
+		{"timeout", []string{"no exit marker within 2s: qemu"}},
+	} {
+		t.Run(tc.demo, func(t *testing.T) {
+			cmd := exec.Command(exe, "-test.run=^TestVMDemo$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), envDemo+"="+tc.demo)
+			out, err := cmd.CombinedOutput()
+			t.Logf("child output:\n%s", out)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("child exited with %v, want exit status 1", err)
+			}
+			for _, want := range append(tc.want, "--- FAIL: TestVMDemo") {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("child output lacks %q", want)
+				}
+			}
+		})
 	}
 }
 
-// TestVMDemoFail is the child half of TestVMFailurePropagates.
-func TestVMDemoFail(t *testing.T) {
-	if os.Getenv(envDemoFail) == "" || vmtest.InVM() {
+// TestVMDemo is the child half of TestVMFailurePropagates.
+func TestVMDemo(t *testing.T) {
+	demo := os.Getenv(envDemo)
+	if demo == "" || vmtest.InVM() {
 		t.Skip("run by TestVMFailurePropagates only")
 	}
-	vmtest.Run(t, vmtest.Options{Run: "^TestInVMDemoFails$", Env: []string{envDemoFail + "=1"}})
+	opts := vmtest.Options{Run: "^TestInVMDemoFails$", Env: []string{envDemo + "=" + demo}}
+	if demo == "timeout" {
+		opts.Timeout = 2 * time.Second // far less than a boot
+	}
+	vmtest.Run(t, opts)
 }
 
-// TestInVMDemoFails fails inside the VM of TestVMDemoFail.
+// TestInVMDemoFails fails inside the VM of TestVMDemo.
 func TestInVMDemoFails(t *testing.T) {
-	if os.Getenv(envDemoFail) == "" || !vmtest.InVM() {
-		t.Skip("run by TestVMDemoFail only")
+	if os.Getenv(envDemo) == "" || !vmtest.InVM() {
+		t.Skip("run by TestVMDemo only")
 	}
 	t.Error("failing on purpose inside the VM")
 }

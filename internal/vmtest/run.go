@@ -47,8 +47,9 @@ func Run(t *testing.T, opts Options) Result {
 	}
 	res := v.boot(t)
 	res.Total = time.Since(start)
-	t.Logf("vmtest: boot %v, tests done %v after qemu start, total %v (exit %d)",
-		res.Boot.Round(time.Millisecond), res.Marker.Round(time.Millisecond), res.Total.Round(time.Millisecond), res.ExitCode)
+	t.Logf("vmtest: after qemu start: /init %v, modules loaded %v, tests done %v; total %v (exit %d)",
+		res.Boot.Round(time.Millisecond), res.Modules.Round(time.Millisecond), res.Marker.Round(time.Millisecond),
+		res.Total.Round(time.Millisecond), res.ExitCode)
 	return res
 }
 

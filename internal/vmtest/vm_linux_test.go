@@ -23,7 +23,7 @@ import (
 func TestVM(t *testing.T) {
 	testutil.Slow(t)
 	res := vmtest.Run(t, vmtest.Options{Run: "^TestInVM", Modules: vmtest.NetworkModules})
-	if res.Boot <= 0 || res.Marker < res.Boot || res.Total < res.Marker {
+	if res.Boot <= 0 || res.Modules < res.Boot || res.Marker < res.Modules || res.Total < res.Marker {
 		t.Errorf("inconsistent timings: %+v", res)
 	}
 }

@@ -43,6 +43,7 @@ type Options struct {
 type Result struct {
 	ExitCode int           // the test binary's exit status inside the VM
 	Boot     time.Duration // qemu start → /init running
+	Modules  time.Duration // qemu start → modules loaded (the tests start)
 	Marker   time.Duration // qemu start → the exit marker (boot plus the tests)
 	Total    time.Duration // everything, including building the initramfs and qemu's exit
 }
