@@ -51,9 +51,9 @@ var lunch = time.Date(2026, 3, 3, 11, 35, 0, 0, sh)
 
 func prodReq(mod func(*policy.Request)) policy.Request {
 	r := policy.Request{Principal: alice, Action: policy.ActionFaultInject, Kind: "net.delay",
-		Targets:  []policy.Target{{HostID: "h1", Environment: prodEnv, System: trade}},
-		Params:   map[string]any{"delay": "150ms"},
-		Start:    lunch, Duration: 10 * time.Minute, Ticket: "CHG-1", DrillSHA256: strings.Repeat("a", 64)}
+		Targets: []policy.Target{{HostID: "h1", Environment: prodEnv, System: trade}},
+		Params:  map[string]any{"delay": "150ms"},
+		Start:   lunch, Duration: 10 * time.Minute, Ticket: "CHG-1", DrillSHA256: strings.Repeat("a", 64)}
 	if mod != nil {
 		mod(&r)
 	}
