@@ -193,4 +193,3 @@ func (g *Gateway) peer(ctx context.Context) (*agentstore.Agent, error) {
 	}
 	return a.rec.Clone(), nil
 }
-
