@@ -54,30 +54,50 @@ func (k FD) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if p.HostWide {
+		return prepareHostWide(h, k.Info(), req, hostFD, p.Reserve, 0, "")
+	}
 	return fdLimit.prepare(h, k.Info(), p.PID, p.Headroom, p.Hard)
 }
 
 // Apply implements fault.Kind.
-func (FD) Apply(_ context.Context, h *fault.Host, r *fault.Receipt) error { return fdLimit.apply(h, r) }
+func (FD) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return applyHostWide(ctx, h, r)
+	}
+	return fdLimit.apply(h, r)
+}
 
 // Verify implements fault.Kind.
-func (FD) Verify(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+func (FD) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyHostWide(ctx, h, r)
+	}
 	return fdLimit.verify(h, r)
 }
 
 // Status implements fault.Statuser: the target may raise its own soft limit
 // (up to the hard one), so drift is possible.
 func (FD) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return statusHostWide(h, r)
+	}
 	return fdLimit.status(h, r)
 }
 
 // Recover implements fault.Kind.
-func (FD) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) error {
+func (FD) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return recoverHostWide(ctx, h, r)
+	}
 	return fdLimit.recover(h, r)
 }
 
 // VerifyRecovered implements fault.Kind.
 func (FD) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyRecoveredHostWide(h, r)
+	}
 	return fdLimit.verifyRecovered(h, r)
 }
 

@@ -184,8 +184,10 @@ func TestFDBadInput(t *testing.T) {
 		{"deny-listed name", map[string]string{"pid": strconv.Itoa(sleep)}, "pid"},
 		{"no such process", map[string]string{"pid": "999999999"}, "pid"},
 		{"negative headroom", map[string]string{"pid": "2", "headroom": "-1"}, "headroom"},
-		{"host-wide without reserve", map[string]string{"host-wide": "true"}, "reserve"},
-		{"host-wide with reserve", map[string]string{"host-wide": "true", "reserve": "1000"}, "host-wide"},
+		{"host-wide and a pid", map[string]string{"host-wide": "true", "pid": "2"}, "host-wide"},
+		{"host-wide and hard", map[string]string{"host-wide": "true", "hard": "true"}, "host-wide"},
+		{"reserve without host-wide", map[string]string{"pid": "2", "reserve": "5000"}, "reserve"},
+		{"host-wide reserve below the minimum", map[string]string{"host-wide": "true", "reserve": "1000"}, "reserve"},
 		{"unlimited headroom", map[string]string{"pid": strconv.Itoa(sleep), "headroom": "1048576"}, "pid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,21 +14,18 @@ import (
 // maxHeadroom bounds --headroom: more than this is no exhaustion.
 const maxHeadroom = 1 << 20
 
-// errHostWide is the message for --host-wide with a reserve: refused until
-// the host-wide modes exist.
-const errHostWide = "host-wide exhaustion is not implemented yet; scope the fault to one target"
-
-// checkHostWide refuses --host-wide: without a reserve as unsafe (DESIGN
-// §6.11), with one as not implemented yet.
-func checkHostWide(hostWide, reserveGiven bool) error {
+// checkHostWide checks the choice between one target and the host-wide
+// mode (DESIGN §6.11): the mode is asked for explicitly with --host-wide,
+// and --reserve means nothing without it. The reserve's default and
+// minimum are the resource's (see hostres_linux.go), checked at Prepare.
+func checkHostWide(hostWide, targetGiven bool, target string, reserveGiven bool) error {
 	switch {
-	case !hostWide:
-		return nil
-	case !reserveGiven:
-		return &fault.ParamError{Param: "reserve", Message: "--host-wide needs --reserve (what is always left free for the rest of the host)"}
-	default:
-		return &fault.ParamError{Param: "host-wide", Message: errHostWide}
+	case hostWide && targetGiven:
+		return &fault.ParamError{Param: "host-wide", Message: "give --" + target + " or --host-wide, not both"}
+	case !hostWide && reserveGiven:
+		return &fault.ParamError{Param: "reserve", Message: "only applies with --host-wide"}
 	}
+	return nil
 }
 
 // FDParams are the parameters of fd.exhaust.
@@ -36,14 +33,20 @@ type FDParams struct {
 	PID      int  `param:"pid,target" help:"the process whose file descriptors to exhaust (its RLIMIT_NOFILE is lowered)"`
 	Headroom int  `param:"headroom" default:"0" min:"0" max:"1048576" help:"how many more files the target may still open before EMFILE"`
 	Hard     bool `param:"hard" help:"lower the hard limit too, so the target cannot raise its soft limit back (root restores it on recover)"`
-	HostWide bool `param:"host-wide" help:"exhaust the host's file table instead of one process (needs --reserve; not implemented yet)"`
-	Reserve  int  `param:"reserve" min:"0" unit:"fds" help:"with --host-wide, file descriptors always left free for the rest of the host"`
+	HostWide bool `param:"host-wide" help:"exhaust the kernel's file table (fs.file-nr against fs.file-max) instead of one process: a helper opens files until only --reserve are free"`
+	Reserve  int  `param:"reserve" min:"0" unit:"fds" help:"with --host-wide, file handles always left free for the rest of the host (default the larger of 5 % of fs.file-max and 4096; at least 1024)"`
 }
 
 // Validate implements fault.Validator.
 func (p *FDParams) Validate() error {
-	if err := checkHostWide(p.HostWide, p.Reserve > 0); err != nil {
+	if err := checkHostWide(p.HostWide, p.PID != 0, "pid", p.Reserve > 0); err != nil {
 		return err
+	}
+	if p.HostWide {
+		if p.Hard || p.Headroom != 0 {
+			return &fault.ParamError{Param: "host-wide", Message: "--hard and --headroom apply to one target, not --host-wide"}
+		}
+		return nil
 	}
 	return checkPID(p.PID)
 }
@@ -52,14 +55,20 @@ func (p *FDParams) Validate() error {
 type PIDParams struct {
 	PID      int  `param:"pid,target" help:"the process whose forks to make fail (it is moved into a child pids cgroup of its own cgroup)"`
 	Headroom int  `param:"headroom" default:"0" min:"0" max:"1048576" help:"how many more tasks (processes or threads) the target may start before its fork fails with EAGAIN"`
-	HostWide bool `param:"host-wide" help:"exhaust the host's process table instead of one process (needs --reserve; not implemented yet)"`
-	Reserve  int  `param:"reserve" min:"0" unit:"tasks" help:"with --host-wide, process slots always left free for the rest of the host"`
+	HostWide bool `param:"host-wide" help:"exhaust the task slots of bulwark's pid namespace (its kernel.pid_max, and the kernel's threads-max) instead of one process: a helper starts threads until only --reserve are free"`
+	Reserve  int  `param:"reserve" min:"0" unit:"tasks" help:"with --host-wide, task slots always left free for the rest of the host (default the larger of 5 % of the capacity and 256; at least 64)"`
 }
 
 // Validate implements fault.Validator.
 func (p *PIDParams) Validate() error {
-	if err := checkHostWide(p.HostWide, p.Reserve > 0); err != nil {
+	if err := checkHostWide(p.HostWide, p.PID != 0, "pid", p.Reserve > 0); err != nil {
 		return err
+	}
+	if p.HostWide {
+		if p.Headroom != 0 {
+			return &fault.ParamError{Param: "host-wide", Message: "--headroom applies to one target, not --host-wide"}
+		}
+		return nil
 	}
 	return checkPID(p.PID)
 }
@@ -76,17 +85,27 @@ func checkPID(pid int) error {
 
 // PortParams are the parameters of port.exhaust.
 type PortParams struct {
-	Destination string          `param:"destination,required,target" help:"the IP:port whose connections use up the ephemeral ports (an address literal, [v6]:port for IPv6); a listener must accept there"`
+	Destination string          `param:"destination,target" help:"the IP:port whose connections use up the ephemeral ports (an address literal, [v6]:port for IPv6); a listener must accept there; or --host-wide"`
 	Count       int             `param:"count" min:"0" help:"how many ephemeral ports to hold; default all but --reserve"`
 	Percent     bulwark.Percent `param:"percent" unit:"%" help:"how much of ip_local_port_range to hold, instead of --count"`
 	Reserve     string          `param:"reserve" help:"ports of the range always left free for the destination: a number, or a share such as 5%; default 5% (at least 1); 0 must be asked for"`
-	HostWide    bool            `param:"host-wide" help:"exhaust ephemeral ports for every destination (needs --reserve; not implemented yet)"`
+	HostWide    bool            `param:"host-wide" help:"exhaust the ephemeral ports of bulwark's network namespace for every destination: a helper binds every free port of the range but --reserve (at least 16)"`
 }
 
 // Validate implements fault.Validator.
 func (p *PortParams) Validate() error {
-	if err := checkHostWide(p.HostWide, p.Reserve != ""); err != nil {
+	if p.HostWide && p.Destination != "" {
+		return &fault.ParamError{Param: "host-wide", Message: "give --destination or --host-wide, not both"}
+	}
+	if p.HostWide {
+		if p.Count > 0 && p.Percent > 0 {
+			return &fault.ParamError{Param: "percent", Message: "give --count or --percent, not both"}
+		}
+		_, err := parseReserve(p.Reserve)
 		return err
+	}
+	if p.Destination == "" {
+		return &fault.ParamError{Param: "destination", Message: "is required (or give --host-wide)"}
 	}
 	if _, err := parseDestination(p.Destination); err != nil {
 		return err

@@ -72,6 +72,9 @@ func (k PID) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*faul
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if p.HostWide {
+		return prepareHostWide(h, k.Info(), req, hostPID, p.Reserve, 0, "")
+	}
 	proc, st, err := h.CheckTarget("pid", p.PID)
 	if err != nil {
 		return nil, err
@@ -123,7 +126,10 @@ func childName(faultID string) string { return "pid-exhaust-" + faultID }
 // before the target moves in, so the target is never unconfined inside it.
 // On failure the child is removed again (the target, if it moved, with it
 // back to the original cgroup).
-func (PID) Apply(_ context.Context, h *fault.Host, r *fault.Receipt) error {
+func (PID) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return applyHostWide(ctx, h, r)
+	}
 	d, hy, err := decodePID(h, r)
 	if err != nil {
 		return err
@@ -150,7 +156,10 @@ func (PID) Apply(_ context.Context, h *fault.Host, r *fault.Receipt) error {
 
 // Verify implements fault.Kind: the target is in the child, whose pids.max
 // is the planned one; the evidence gives the tasks left.
-func (PID) Verify(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+func (PID) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyHostWide(ctx, h, r)
+	}
 	d, hy, err := decodePID(h, r)
 	if err != nil {
 		return nil, err
@@ -200,6 +209,9 @@ func confined(h *fault.Host, hy *cgroup.Hierarchy, d pidReceiptV1) ([]bulwark.Ev
 // Status implements fault.Statuser: someone may move the target out or
 // change pids.max.
 func (PID) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return statusHostWide(h, r)
+	}
 	d, hy, err := decodePID(h, r)
 	if err != nil {
 		return nil, err
@@ -215,7 +227,10 @@ func (PID) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark
 // if it is still in the child (one someone moved elsewhere is left there),
 // then the child is removed; any process the target started inside it moves
 // to the original cgroup too. A child already gone needs nothing.
-func (PID) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) error {
+func (PID) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return recoverHostWide(ctx, h, r)
+	}
 	d, hy, err := decodePID(h, r)
 	if err != nil {
 		return err
@@ -241,6 +256,9 @@ func (PID) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) error {
 // VerifyRecovered implements fault.Kind: the child is gone and the target,
 // if it still runs, is not in it.
 func (PID) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyRecoveredHostWide(h, r)
+	}
 	d, hy, err := decodePID(h, r)
 	if err != nil {
 		return nil, err

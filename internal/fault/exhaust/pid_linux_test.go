@@ -102,8 +102,10 @@ func TestPIDBadInput(t *testing.T) {
 		{"self", map[string]string{"pid": strconv.Itoa(os.Getpid())}, "pid"},
 		{"deny-listed name", map[string]string{"pid": strconv.Itoa(sleep)}, "pid"},
 		{"negative headroom", map[string]string{"pid": "2", "headroom": "-1"}, "headroom"},
-		{"host-wide without reserve", map[string]string{"host-wide": "true"}, "reserve"},
-		{"host-wide with reserve", map[string]string{"host-wide": "true", "reserve": "100"}, "host-wide"},
+		{"host-wide and a pid", map[string]string{"host-wide": "true", "pid": "2"}, "host-wide"},
+		{"host-wide and headroom", map[string]string{"host-wide": "true", "headroom": "3"}, "host-wide"},
+		{"reserve without host-wide", map[string]string{"pid": "2", "reserve": "100"}, "reserve"},
+		{"host-wide reserve below the minimum", map[string]string{"host-wide": "true", "reserve": "63"}, "reserve"},
 		{"unknown parameter", map[string]string{"pid": "2", "hard": "true"}, "hard"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertParamError(t, h, exhaust.PIDID, tc.params, tc.param) })

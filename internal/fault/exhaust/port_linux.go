@@ -89,6 +89,9 @@ func (k Port) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fau
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if p.HostWide {
+		return preparePortsHostWide(h, k.Info(), req, p)
+	}
 	dest, _ := parseDestination(p.Destination)
 	for _, n := range h.Management.Networks {
 		if n.Contains(dest.Addr()) {
@@ -197,6 +200,9 @@ func portStatusPath(h *fault.Host, id string) string {
 // records it in the receipt, and waits for its first status. On failure it
 // stops the helper again.
 func (Port) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return applyHostWide(ctx, h, r)
+	}
 	d, err := decodePort(r)
 	if err != nil {
 		return err
@@ -293,6 +299,9 @@ func logTail(dir string) string {
 // every port it was asked to, and fails when fewer are free beyond the
 // reserve. The evidence gives the count held and what is left.
 func (Port) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyHostWide(ctx, h, r)
+	}
 	d, err := decodePort(r)
 	if err != nil {
 		return nil, err
@@ -315,6 +324,9 @@ func (Port) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulw
 // it still holds every port (a destination that resets connections frees
 // them).
 func (Port) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return statusHostWide(h, r)
+	}
 	d, err := decodePort(r)
 	if err != nil {
 		return nil, err
@@ -340,6 +352,9 @@ func (Port) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwar
 // of the fault (pid and start time checked), which closes every connection
 // with a reset (no TIME_WAIT left holding ports), then removes its files.
 func (Port) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
+	if isHostWide(r) {
+		return recoverHostWide(ctx, h, r)
+	}
 	d, err := decodePort(r)
 	if err != nil {
 		return err
@@ -352,6 +367,9 @@ func (Port) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error 
 
 // VerifyRecovered implements fault.Kind: no helper of the fault runs.
 func (Port) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
+	if isHostWide(r) {
+		return verifyRecoveredHostWide(h, r)
+	}
 	d, err := decodePort(r)
 	if err != nil {
 		return nil, err

@@ -164,8 +164,10 @@ func TestPortBadInput(t *testing.T) {
 		{"reserve all", map[string]string{"destination": "127.0.0.1:80", "reserve": "100%"}, "reserve"},
 		{"count into the reserve", map[string]string{"destination": "127.0.0.1:80", "count": "65535"}, "count"},
 		{"percent into the reserve", map[string]string{"destination": "127.0.0.1:80", "percent": "99"}, "percent"},
-		{"host-wide without reserve", map[string]string{"destination": "127.0.0.1:80", "host-wide": "true"}, "reserve"},
-		{"host-wide with reserve", map[string]string{"destination": "127.0.0.1:80", "host-wide": "true", "reserve": "1000"}, "host-wide"},
+		{"host-wide and a destination", map[string]string{"destination": "127.0.0.1:80", "host-wide": "true"}, "host-wide"},
+		{"host-wide reserve 0", map[string]string{"host-wide": "true", "reserve": "0"}, "reserve"},
+		{"host-wide reserve below the minimum", map[string]string{"host-wide": "true", "reserve": "15"}, "reserve"},
+		{"host-wide count into the reserve", map[string]string{"host-wide": "true", "count": "65535"}, "count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertParamError(t, h, exhaust.PortID, tc.params, tc.param) })
 	}
