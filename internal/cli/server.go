@@ -41,6 +41,7 @@ func serverCommand(g *globals) *cobra.Command {
 			f.StringVar(&o.cfg.TLSKey, "tls-key", "", "PEM key for HTTPS")
 			f.StringVar(&o.cfg.AuditKeyPath, "audit-key", "", "ed25519 key that signs audit checkpoints (default <data-dir>/audit-key.pem, created at first start)")
 			f.StringVar(&o.cfg.AuditSyslog, "audit-syslog", "", "also export audit checkpoints to syslog at NETWORK:ADDRESS (e.g. unixgram:/dev/log)")
+			f.StringArrayVar(&o.cfg.NotifyWebhooks, "notify-webhook", nil, "POST drill-window notices (start, end, hosts, systems) to this URL, so monitoring can tag drill alerts; repeatable")
 			f.BoolVar(&o.localAgent, "local-agent", false, "also run an agent in this process (never by default: a management server must not become a fault target)")
 		},
 		run: func(ctx context.Context, _ []string) error { return runServer(ctx, g, o) },

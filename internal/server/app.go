@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/audit"
 	"github.com/bulwarkhq/bulwark/internal/auth"
+	"github.com/bulwarkhq/bulwark/internal/notify"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
@@ -30,6 +31,8 @@ type AppConfig struct {
 	AuditKeyPath     string // default <DataDir>/audit-key.pem, created 0600 at first start
 	AuditSyslog      string // "unixgram:/dev/log" style; empty for none
 	AuditCheckpoints string // default <DataDir>/audit-checkpoints.jsonl
+	// NotifyWebhooks receive drill-window notices (mark, don't mute).
+	NotifyWebhooks []string
 	Logger           *slog.Logger
 }
 
@@ -88,8 +91,17 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 			return nil, err
 		}
 	}
+	var hooks []notify.Webhook
+	for _, u := range cfg.NotifyWebhooks {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return nil, bulwark.Errorf(bulwark.EINVALID, "--notify-webhook: %q is not an http(s) URL", u)
+		}
+		hooks = append(hooks, notify.Webhook{URL: u})
+	}
+	notifier := notify.New(hooks, notify.Options{Logger: cfg.Logger})
+	app.closers = append(app.closers, func() error { notifier.Close(); return nil })
 	app.Server = &Server{Inventory: app.Inventory, Auth: app.Auth, Principal: auth.FromContext, Audit: app.Audit,
-		Addr: cfg.Listen, Logger: cfg.Logger}
+		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
+	"github.com/bulwarkhq/bulwark/internal/notify"
 )
 
 // injectTimeout bounds how long POST /api/v1/faults waits for agents to
@@ -80,6 +81,7 @@ func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := s.fanOut(r.Context(), agents, spec)
+	s.announce(p, spec, targets, out)
 	status, reason := "ok", ""
 	for _, f := range out {
 		if f.State != bulwark.StateActive {
@@ -256,4 +258,33 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agents": out})
 	return nil
+}
+
+// announce opens a drill window over the hosts where the fault became
+// active, ending at the latest expiry.
+func (s *Server) announce(p bulwark.Principal, spec bulwark.FaultSpec, targets []GateTarget, out []faultOut) {
+	w := notify.Window{Kind: "fault", Name: spec.Kind, Type: "adhoc", StartsAt: s.Now().UTC(), By: p.Name}
+	for i, f := range out {
+		if f.State != bulwark.StateActive {
+			continue
+		}
+		if w.ID == "" {
+			w.ID = f.ID
+		}
+		w.Hosts = append(w.Hosts, f.Hostname)
+		if t := targets[i]; t.System.Name != "" {
+			w.Systems = append(w.Systems, t.System.Name)
+		}
+		w.Environment = targets[i].Environment.Name
+		if f.ExpiresAt.After(w.EndsAt) {
+			w.EndsAt = f.ExpiresAt
+		}
+	}
+	if w.ID == "" {
+		return
+	}
+	if w.EndsAt.IsZero() {
+		w.EndsAt = w.StartsAt.Add(time.Duration(spec.Duration))
+	}
+	s.windows.start(w)
 }

@@ -63,6 +63,7 @@ func (s *Server) postHalt(w http.ResponseWriter, r *http.Request) error {
 	if s.Runs != nil {
 		s.Runs.Halt(scope)
 	}
+	s.windows.halt(scope)
 	status, reason := "ok", ""
 	if haltErr != nil {
 		status, reason = "error", haltErr.Error()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/notify"
 )
 
 // Auth is what the server needs from internal/auth: request authentication
@@ -33,6 +34,8 @@ type Server struct {
 	Gate      Gate
 	Fleet     Fleet
 	Runs      RunController
+	// Notify receives drill-window notices (may be nil).
+	Notify *notify.Notifier
 
 	// Addr is the listen address (default 127.0.0.1:8440); TLS, when set,
 	// serves HTTPS.
@@ -44,6 +47,7 @@ type Server struct {
 
 	mux     *http.ServeMux
 	halts   *haltBook
+	windows *windows
 	metrics *metrics
 	http    *http.Server
 	ln      net.Listener
@@ -65,6 +69,7 @@ func (s *Server) Handler() http.Handler {
 		s.Audit = discardAudit{}
 	}
 	s.halts = newHaltBook()
+	s.windows = newWindows(s.Notify)
 	s.metrics = newMetrics()
 	s.mux = http.NewServeMux()
 	s.routes()

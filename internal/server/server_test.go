@@ -15,6 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/auth"
 	_ "github.com/bulwarkhq/bulwark/internal/fault/all"
+	"github.com/bulwarkhq/bulwark/internal/notify"
 	"github.com/bulwarkhq/bulwark/internal/server"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 	"github.com/bulwarkhq/bulwark/internal/store/storetest"
@@ -34,6 +35,33 @@ type harness struct {
 	gate  *fakeGate
 	inv   bulwark.InventoryService
 	auth  *auth.Service
+
+	notices  *noticeSink
+	notifier *notify.Notifier
+}
+
+// noticeSink is a webhook receiving drill-window notices.
+type noticeSink struct {
+	mu  sync.Mutex
+	got []notify.Notice
+}
+
+func (n *noticeSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var notice notify.Notice
+	_ = json.NewDecoder(r.Body).Decode(&notice)
+	n.mu.Lock()
+	n.got = append(n.got, notice)
+	n.mu.Unlock()
+}
+
+func (n *noticeSink) events() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, x := range n.got {
+		out = append(out, x.Event+"/"+x.Reason+"/"+strings.Join(x.Window.Hosts, ","))
+	}
+	return out
 }
 
 type systems struct{ inv bulwark.InventoryService }
@@ -58,7 +86,12 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, fleet: &fakeFleet{}, gate: &fakeGate{outcome: server.OutcomeAllow}, inv: inv, auth: a}
-	h.srv = &server.Server{Inventory: inv, Auth: a, Principal: auth.FromContext, Fleet: h.fleet, Gate: h.gate}
+	h.notices = &noticeSink{}
+	hook := httptest.NewServer(h.notices)
+	t.Cleanup(hook.Close)
+	h.notifier = notify.New([]notify.Webhook{{URL: hook.URL}}, notify.Options{Backoff: time.Millisecond})
+	t.Cleanup(h.notifier.Close) // before hook.Close: cleanups run last-in first-out
+	h.srv = &server.Server{Inventory: inv, Auth: a, Principal: auth.FromContext, Fleet: h.fleet, Gate: h.gate, Notify: h.notifier}
 	h.http = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.http.Close)
 	return h
@@ -231,6 +264,11 @@ func TestFaultsPolicyHaltAndBlastRadius(t *testing.T) {
 	}
 	if code := h.do("POST", "/api/v1/faults", op, req(map[string]string{"unit": "og-api", "zone": "sh-a"}), &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "halted") {
 		t.Fatalf("inject while halted: %d %+v", code, e)
+	}
+	h.notifier.Close() // deliver what is queued
+	want := []string{"drill.window.start//og-api-01", "drill.window.end/halted/og-api-01"}
+	if got := h.notices.events(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("drill-window notices %q, want %q", got, want)
 	}
 	if code := h.do("DELETE", "/api/v1/halt?system=order-gateway", op, nil, nil); code != http.StatusOK {
 		t.Fatalf("resume: %d", code)
