@@ -34,7 +34,7 @@ func (c *clock) Add(d time.Duration) {
 // protected test endpoint GET /api/v1/test/{role}?system=&team=&env= that
 // requires {role} on that resource.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.AuthStore
 	svc    *auth.Service
 	srv    *httptest.Server
@@ -45,7 +45,7 @@ type env struct {
 
 const adminToken = "bwk_bootstrap-admin-token-for-tests-0123456789"
 
-func newEnv(t *testing.T, tweak ...func(*auth.Config)) *env {
+func newEnv(t testing.TB, tweak ...func(*auth.Config)) *env {
 	t.Helper()
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "bulwark.db"))
 	if err := db.Open(context.Background()); err != nil {
@@ -99,7 +99,7 @@ func (e *env) do(method, path, token string, body, out any) int {
 	return doWith(e.t, http.DefaultClient, method, e.srv.URL+path, token, body, out)
 }
 
-func doWith(t *testing.T, c *http.Client, method, url, token string, body, out any) int {
+func doWith(t testing.TB, c *http.Client, method, url, token string, body, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
