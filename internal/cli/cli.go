@@ -146,6 +146,7 @@ func newRoot(env *Env) *cobra.Command {
 			guardCommand(g),
 			helperCommand(),
 			proxyCommand(g),
+			auditCommand(g),
 			serverCommand(g),
 			haltCommand(g),
 		},
