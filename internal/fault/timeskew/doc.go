@@ -13,7 +13,11 @@
 // opt-in (--host-wide): the whole host's CLOCK_REALTIME is stepped with
 // clock_adjtime(ADJ_SETOFFSET), an atomic relative step done by the kernel,
 // so no time is lost between reading and setting the clock. A per-process
-// mode (a drill-started process under libfaketime) is not implemented.
+// mode is not offered: --pid is listed in the parameters with the reason
+// and refused with it (a ParamError naming --pid), so `fault kinds` and the
+// CLI say why rather than the flag being unknown. A mode for processes the
+// drill itself starts under libfaketime is possible later; it would not
+// reach Go programs or static binaries.
 //
 // Exact restore. Prepare records an anchor: the difference between
 // CLOCK_REALTIME and CLOCK_BOOTTIME, read between two boot-time reads. That

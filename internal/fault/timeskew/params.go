@@ -21,11 +21,22 @@ const (
 type Params struct {
 	Offset   string `param:"offset,required" help:"signed offset of the wall clock: 90s runs it ahead, -5m behind (a week at most)"`
 	HostWide bool   `param:"host-wide" help:"required: step this whole host's CLOCK_REALTIME, for every process on it (no per-process mode exists yet)"`
+	PID      int    `param:"pid,target" help:"per-process mode: unavailable, refused with the reason (a running process's CLOCK_REALTIME cannot be shifted from outside it: time namespaces do not offset CLOCK_REALTIME, LD_PRELOAD faketime reaches only processes started under it, vDSO patching through ptrace is not done); use --host-wide"`
 	NTP      string `param:"ntp-daemon" default:"refuse" enum:"refuse,ignore" help:"refuse while a time daemon (chronyd, ntpd, systemd-timesyncd, ptp4l, phc2sys) runs, or ignore it (cut it off with ntp.block in the same drill)"`
 }
 
-// Validate parses the offset and insists on --host-wide.
+// perProcessReason is why time.skew has no per-process mode, for --pid's
+// help and its refusal.
+const perProcessReason = "a running process's CLOCK_REALTIME cannot be shifted from outside it: time namespaces offset only CLOCK_MONOTONIC and CLOCK_BOOTTIME and only for processes started in them; " +
+	"an LD_PRELOAD library (libfaketime) reaches only processes started under it and misses static binaries and direct vDSO or syscall users such as Go programs; " +
+	"patching a running process's vDSO through ptrace (Chaos Mesh's way) stops it and rewrites its memory, which bulwark does not do"
+
+// Validate parses the offset, refuses the per-process mode and insists on
+// --host-wide.
 func (p *Params) Validate() error {
+	if p.PID != 0 {
+		return &fault.ParamError{Param: "pid", Message: "time.skew has no per-process mode: " + perProcessReason}
+	}
 	if _, err := p.offset(); err != nil {
 		return err
 	}

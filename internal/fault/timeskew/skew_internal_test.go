@@ -239,13 +239,17 @@ func TestBadInput(t *testing.T) {
 		{"too far", map[string]string{"offset": "-200h", "host-wide": "true"}, "offset"},
 		{"injection", map[string]string{"offset": "1s; date -s 0", "host-wide": "true"}, "offset"},
 		{"ntp-daemon", map[string]string{"offset": "1s", "host-wide": "true", "ntp-daemon": "stop"}, "ntp-daemon"},
-		{"unknown", map[string]string{"offset": "1s", "host-wide": "true", "pid": "1"}, "pid"},
+		{"per-process", map[string]string{"offset": "1s", "host-wide": "true", "pid": "1"}, "pid"},
+		{"per-process without host-wide", map[string]string{"offset": "1s", "pid": "4321"}, "pid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := m.Inject(context.Background(), bulwark.FaultSpec{Kind: "time.skew", Params: tt.params, Duration: bulwark.Duration(time.Minute)})
 			var pe *fault.ParamError
 			if !errors.As(err, &pe) || pe.Param != tt.param {
 				t.Fatalf("inject %v = %v, want a ParamError naming --%s", tt.params, err, tt.param)
+			}
+			if tt.param == "pid" && (!strings.Contains(pe.Message, "no per-process mode") || !strings.Contains(pe.Message, "time namespaces")) {
+				t.Errorf("--pid refused without the reason: %s", pe.Message)
 			}
 		})
 	}
