@@ -3,6 +3,7 @@ package policy
 import (
 	"embed"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/bulwarkhq/bulwark"
@@ -82,4 +83,34 @@ func (s *Set) For(env bulwark.Environment) *Policy {
 		return s.prod
 	}
 	return s.other
+}
+
+// All returns every policy in the set: those loaded, then the defaults in
+// force for production-class and other environments (built-in ones
+// included), each once.
+func (s *Set) All() []*Policy {
+	if s == nil {
+		prod, other := Builtin()
+		return []*Policy{prod, other}
+	}
+	var out []*Policy
+	add := func(p *Policy) {
+		for _, q := range out {
+			if q == p {
+				return
+			}
+		}
+		out = append(out, p)
+	}
+	names := make([]string, 0, len(s.byEnv))
+	for e := range s.byEnv {
+		names = append(names, e)
+	}
+	sort.Strings(names)
+	for _, e := range names {
+		add(s.byEnv[e])
+	}
+	add(s.prod)
+	add(s.other)
+	return out
 }
