@@ -176,7 +176,12 @@ func (s *Service) handleRevokeToken(r *http.Request, p bulwark.Principal) (int, 
 	return http.StatusNoContent, nil, s.RevokeToken(r.Context(), p, r.PathValue("id"))
 }
 
+// handleListUsers lists users for admins (of any scope), who need the ids
+// for bindings; users see themselves in /api/v1/me.
 func (s *Service) handleListUsers(r *http.Request, p bulwark.Principal) (int, any, error) {
+	if err := s.adminSomewhere(r.Context(), p); err != nil {
+		return 0, nil, err
+	}
 	us, err := s.store.Users(r.Context())
 	if err != nil {
 		return 0, nil, err

@@ -48,7 +48,7 @@ func (s *Service) adminSomewhere(ctx context.Context, p bulwark.Principal) error
 			return nil
 		}
 	}
-	return bulwark.Errorf(bulwark.EFORBIDDEN, "%s %q needs role admin on some scope to see role bindings", p.Kind, p.Name)
+	return bulwark.Errorf(bulwark.EFORBIDDEN, "%s %q needs role admin on some scope", p.Kind, p.Name)
 }
 
 // bindingRequest is the body of POST /api/v1/rolebindings. Subject is a

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -217,5 +218,27 @@ func TestCreateUserNeedsGlobalAdmin(t *testing.T) {
 	}
 	if code := e.do("POST", "/api/v1/users", adminToken, map[string]any{"name": "x", "password": "short"}, nil); code != 400 {
 		t.Fatalf("short password: %d", code)
+	}
+}
+
+// TestListUsersNeedsAdmin: the user list (names, emails) is for admins.
+func TestListUsersNeedsAdmin(t *testing.T) {
+	e := newEnv(t)
+	_, viewer := e.user("viewer", bind(bulwark.RoleViewer, bulwark.ScopeGlobal, ""))
+	_, teamAdmin := e.user("ta", bind(bulwark.RoleAdmin, bulwark.ScopeTeam, "equities"))
+	if code := e.do("GET", "/api/v1/users", viewer, nil, nil); code != 403 {
+		t.Fatalf("viewer lists users: %d", code)
+	}
+	e.localUser("local", "a long enough password")
+	var out struct {
+		Users []map[string]any `json:"users"`
+	}
+	if code := e.do("GET", "/api/v1/users", teamAdmin, nil, &out); code != 200 || len(out.Users) != 4 {
+		t.Fatalf("team admin lists users: %d %+v", code, out)
+	}
+	for _, u := range out.Users {
+		if fmt.Sprint(u) == "" || strings.Contains(fmt.Sprint(u), "argon2") {
+			t.Fatalf("password hash leaked: %v", u)
+		}
 	}
 }
