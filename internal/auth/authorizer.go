@@ -14,6 +14,13 @@ type Systems interface {
 	System(ctx context.Context, name string) (bulwark.System, error)
 }
 
+// SystemsFunc adapts a lookup function to Systems, e.g.
+// auth.SystemsFunc(inventory.FindSystem).
+type SystemsFunc func(ctx context.Context, name string) (bulwark.System, error)
+
+// System implements Systems.
+func (f SystemsFunc) System(ctx context.Context, name string) (bulwark.System, error) { return f(ctx, name) }
+
 // Bindings lists a subject's role bindings; Store implements it.
 type Bindings interface {
 	RoleBindings(ctx context.Context, subject string) ([]*bulwark.RoleBinding, error)

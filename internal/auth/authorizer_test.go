@@ -124,6 +124,11 @@ func TestAllowedTeamScope(t *testing.T) {
 			t.Errorf("%+v: %v, want allowed=%v", tc.res, err, tc.want)
 		}
 	}
+	// Through the function adapter the inventory's FindSystem plugs in.
+	a.Systems = auth.SystemsFunc(testSystems.System)
+	if err := a.Allowed(ctx, p, bulwark.RoleOperator, bulwark.Resource{System: "trade"}); err != nil {
+		t.Errorf("through SystemsFunc: %v", err)
+	}
 	// Without an inventory a team binding still covers an explicit team.
 	a.Systems = nil
 	if err := a.Allowed(ctx, p, bulwark.RoleOperator, bulwark.Resource{System: "trade"}); err == nil {
