@@ -19,7 +19,9 @@ type Systems interface {
 type SystemsFunc func(ctx context.Context, name string) (bulwark.System, error)
 
 // System implements Systems.
-func (f SystemsFunc) System(ctx context.Context, name string) (bulwark.System, error) { return f(ctx, name) }
+func (f SystemsFunc) System(ctx context.Context, name string) (bulwark.System, error) {
+	return f(ctx, name)
+}
 
 // Bindings lists a subject's role bindings; Store implements it.
 type Bindings interface {
