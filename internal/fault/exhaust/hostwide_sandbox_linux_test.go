@@ -259,3 +259,53 @@ func procsNamed(t *testing.T, name string) []int {
 	}
 	return out
 }
+
+// TestHostWideTimings logs inject→active and recover→gone of the host-wide
+// modes in the sandbox (figures for BENCHMARKS.md, not assertions): fd with
+// 1000 files against a fake file-nr, port with 180 of 200 ports, pid with
+// about 790 threads under a pid_max of 1300.
+func TestHostWideTimings(t *testing.T) {
+	testutil.Require(t, "root", "netns")
+	testutil.Slow(t)
+	if !testutil.Sandbox(t) {
+		return
+	}
+	h := faulttest.SandboxHost(t)
+	fake := filepath.Join(t.TempDir(), "file-nr")
+	if err := os.WriteFile(fake, []byte("1000\t0\t7000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(fake, "/proc/sys/fs/file-nr", "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount("/proc/sys/fs/file-nr", unix.MNT_DETACH) })
+	portSetup(nil)(t, h)
+	kinds := []struct {
+		id     string
+		params map[string]string
+	}{{exhaust.FDID, map[string]string{"reserve": "5000"}}, {exhaust.PortID, map[string]string{"reserve": "20"}}}
+	if pidMaxPerNamespace() {
+		if err := os.WriteFile("/proc/sys/kernel/pid_max", []byte("1300"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, struct {
+			id     string
+			params map[string]string
+		}{exhaust.PIDID, map[string]string{"reserve": "200"}})
+	}
+	m := sandboxManager(t, h)
+	for _, kind := range kinds {
+		var inject, recover []time.Duration
+		held := 0
+		for range 3 {
+			t0 := time.Now()
+			f, p := injectHW(t, m, kind.id, kind.params)
+			t1 := time.Now()
+			held = holdStatus(t, h, f).Held
+			t2 := time.Now()
+			recoverHW(t, h, m, f, p)
+			inject, recover = append(inject, t1.Sub(t0)), append(recover, time.Since(t2))
+		}
+		t.Logf("%s --host-wide holding %d: inject→active median %s, recover→gone median %s (3 runs, -race: %v)", kind.id, held, median(inject), median(recover), raceEnabled)
+	}
+}
