@@ -19,6 +19,7 @@ const DefaultServerDataDir = "/var/lib/bulwark/server"
 type serverOptions struct {
 	cfg        server.AppConfig
 	localAgent bool
+	agentToken string
 }
 
 // serverCommand runs the control plane: the REST API, the agent gateway and
@@ -42,6 +43,15 @@ func serverCommand(g *globals) *cobra.Command {
 			f.StringVar(&o.cfg.AuditKeyPath, "audit-key", "", "ed25519 key that signs audit checkpoints (default <data-dir>/audit-key.pem, created at first start)")
 			f.StringVar(&o.cfg.AuditSyslog, "audit-syslog", "", "also export audit checkpoints to syslog at NETWORK:ADDRESS (e.g. unixgram:/dev/log)")
 			f.StringArrayVar(&o.cfg.NotifyWebhooks, "notify-webhook", nil, "POST drill-window notices (start, end, hosts, systems) to this URL, so monitoring can tag drill alerts; repeatable")
+			f.StringArrayVar(&o.cfg.Gate.PolicyFiles, "policy", nil, "policy file (kind: Policy) for the gate; repeatable; built-in defaults cover environments no file names")
+			f.StringArrayVar(&o.cfg.Gate.CalendarFiles, "calendar", nil, "calendar file (kind: Calendar, e.g. examples/calendars/cn-a-share.yaml); repeatable")
+			f.StringVar(&o.cfg.Gate.ChangeGateURL, "change-gate", "", "URL of the change-ticket gate (POST {ticket, hosts, systems, environment, start, end})")
+			f.StringVar(&o.cfg.Gate.ChangeGateNotifyURL, "change-gate-notify", "", "URL that receives run start/end/verdict notices for the change system")
+			f.StringVar(&o.cfg.Gate.ChangeGateTokenFile, "change-gate-token-file", "", "file holding the change gate's bearer token")
+			f.StringVar(&o.cfg.AgentListen, "agent-listen", "127.0.0.1:8441", "agent gateway address (gRPC with mTLS); agents run `bulwark agent --server HOST:PORT`")
+			f.StringArrayVar(&o.cfg.AgentServerNames, "agent-server-name", nil, "DNS name or address agents use to reach the gateway (goes into its certificate); repeatable")
+			f.DurationVar(&o.cfg.AgentLease, "lease", 30*time.Second, "lease sent to agents: they recover the server's faults when it is not renewed for this long")
+			f.StringVar(&o.agentToken, "agent-token", "", "join token into the simulation environment (env BULWARK_AGENT_TOKEN)")
 			f.BoolVar(&o.localAgent, "local-agent", false, "also run an agent in this process (never by default: a management server must not become a fault target)")
 		},
 		run: func(ctx context.Context, _ []string) error { return runServer(ctx, g, o) },
@@ -50,6 +60,10 @@ func serverCommand(g *globals) *cobra.Command {
 
 func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	o.cfg.AdminToken = g.env.Getenv("BULWARK_ADMIN_TOKEN")
+	o.cfg.AgentToken = o.agentToken
+	if o.cfg.AgentToken == "" {
+		o.cfg.AgentToken = g.env.Getenv("BULWARK_AGENT_TOKEN")
+	}
 	o.cfg.Logger = slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if o.localAgent {
 		return usagef("--local-agent: not available yet in this build")
@@ -66,6 +80,9 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		return err
 	}
 	fmt.Fprintf(g.env.Stderr, "bulwark server listening on %s (data in %s)\n", app.Server.URL(), o.cfg.DataDir)
+	if app.AgentAddr != "" {
+		fmt.Fprintf(g.env.Stderr, "agent gateway on %s: bulwark agent --server %s --token JOIN-TOKEN\n", app.AgentAddr, app.AgentAddr)
+	}
 	<-ctx.Done()
 	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/audit"
 	"github.com/bulwarkhq/bulwark/internal/auth"
 	"github.com/bulwarkhq/bulwark/internal/notify"
@@ -31,6 +33,15 @@ type AppConfig struct {
 	AuditKeyPath     string // default <DataDir>/audit-key.pem, created 0600 at first start
 	AuditSyslog      string // "unixgram:/dev/log" style; empty for none
 	AuditCheckpoints string // default <DataDir>/audit-checkpoints.jsonl
+	Gate GateConfig
+	// AgentListen is the agent gateway's gRPC address (mTLS); empty runs
+	// no gateway. AgentServerNames go into its certificate besides the
+	// listen host; AgentToken (BULWARK_AGENT_TOKEN) bootstraps one join
+	// token into simulation; AgentLease is the lease sent to agents.
+	AgentListen      string
+	AgentServerNames []string
+	AgentToken       string
+	AgentLease       time.Duration
 	// NotifyWebhooks receive drill-window notices (mark, don't mute).
 	NotifyWebhooks []string
 	Logger           *slog.Logger
@@ -44,6 +55,9 @@ type App struct {
 	Auth      *auth.Service
 	Audit     *audit.Log
 	Server    *Server
+	Gateway   *agentgw.Gateway
+	// AgentAddr is where the gateway listens, once started.
+	AgentAddr string
 
 	closers []func() error
 }
@@ -100,8 +114,21 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	}
 	notifier := notify.New(hooks, notify.Options{Logger: cfg.Logger})
 	app.closers = append(app.closers, func() error { notifier.Close(); return nil })
+	gate, err := buildGate(cfg.Gate, nil)
+	if err != nil {
+		return nil, err
+	}
 	app.Server = &Server{Inventory: app.Inventory, Auth: app.Auth, Principal: auth.FromContext, Audit: app.Audit,
-		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier}
+		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier, Gate: PolicyGate{Gate: gate}}
+	if cfg.AgentListen != "" {
+		g, lis, err := openGateway(ctx, app, cfg)
+		if err != nil {
+			return nil, err
+		}
+		app.Gateway, app.AgentAddr = g, lis.Addr().String()
+		app.closers = append(app.closers, func() error { return closeGateway(g) })
+		app.Server.Gateway, app.Server.Fleet = g, GatewayFleet{G: g}
+	}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/notify"
 )
 
@@ -33,6 +34,8 @@ type Server struct {
 	Audit     Auditor
 	Gate      Gate
 	Fleet     Fleet
+	// Gateway, when set, serves the join-token endpoints.
+	Gateway *agentgw.Gateway
 	Runs      RunController
 	// Notify receives drill-window notices (may be nil).
 	Notify *notify.Notifier
@@ -133,6 +136,7 @@ func (s *Server) routes() {
 	s.haltRoutes(api)
 	s.faultRoutes(api)
 	s.auditRoutes(api)
+	s.joinTokenRoutes(api)
 	if s.Auth != nil {
 		s.Auth.Routes(s.mux)
 		s.mux.Handle("/api/v1/", s.Auth.Authenticate(api))

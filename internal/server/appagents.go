@@ -1,0 +1,82 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
+	"github.com/bulwarkhq/bulwark/internal/pki"
+	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
+)
+
+// openGateway starts the agent gateway: the CA in <data-dir>/ca, agents
+// and join tokens in the database, server-owned labels from the inventory,
+// and the bootstrap join token into simulation (BULWARK_AGENT_TOKEN).
+func openGateway(ctx context.Context, app *App, cfg AppConfig) (*agentgw.Gateway, net.Listener, error) {
+	ca, err := pki.LoadOrCreate(filepath.Join(cfg.DataDir, "ca"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("agents' CA: %w", err)
+	}
+	host, _, err := net.SplitHostPort(cfg.AgentListen)
+	if err != nil {
+		return nil, nil, bulwark.Errorf(bulwark.EINVALID, "--agent-listen: %q is not HOST:PORT", cfg.AgentListen)
+	}
+	names := append([]string{}, cfg.AgentServerNames...)
+	if host != "" && host != "0.0.0.0" && host != "::" {
+		names = append(names, host)
+	}
+	g, err := agentgw.New(ctx, agentgw.Config{Store: sqlite.NewAgentStore(app.DB), CA: ca, ServerNames: names,
+		Inventory: inventoryLabels{app.Inventory}, Lease: cfg.AgentLease, Logger: cfg.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.AgentToken != "" {
+		if _, err := g.BootstrapJoinToken(ctx, cfg.AgentToken, 0); err != nil {
+			g.Close()
+			return nil, nil, err
+		}
+	}
+	lis, err := net.Listen("tcp", cfg.AgentListen)
+	if err != nil {
+		g.Close()
+		return nil, nil, bulwark.Errorf(bulwark.EUNAVAILABLE, "--agent-listen %s: %v", cfg.AgentListen, err)
+	}
+	go func() {
+		if err := g.Serve(lis); err != nil {
+			cfg.Logger.Error("agent gateway stopped", "err", err)
+		}
+	}()
+	return g, lis, nil
+}
+
+// inventoryLabels adapts the inventory to agentgw.Inventory: a host's
+// server-owned labels are its reserved ones plus the inventory's own.
+type inventoryLabels struct{ inv bulwark.InventoryService }
+
+func (i inventoryLabels) HostLabels(ctx context.Context, hostname string) (map[string]string, bulwark.Environment, error) {
+	h, err := i.inv.FindHostByName(ctx, hostname)
+	if err != nil {
+		return nil, bulwark.Environment{}, err
+	}
+	env, err := i.inv.FindEnvironment(ctx, h.Environment)
+	if err != nil {
+		return nil, bulwark.Environment{}, err
+	}
+	labels := h.ReservedLabels()
+	for k, v := range h.Labels {
+		labels[k] = v
+	}
+	return labels, env, nil
+}
+
+// closeGateway stops the gateway, giving it a moment to flush.
+func closeGateway(g *agentgw.Gateway) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(g.Flush(ctx), g.Close())
+}
