@@ -33,7 +33,7 @@ type AppConfig struct {
 	AuditKeyPath     string // default <DataDir>/audit-key.pem, created 0600 at first start
 	AuditSyslog      string // "unixgram:/dev/log" style; empty for none
 	AuditCheckpoints string // default <DataDir>/audit-checkpoints.jsonl
-	Gate GateConfig
+	Gate             GateConfig
 	// AgentListen is the agent gateway's gRPC address (mTLS); empty runs
 	// no gateway. AgentServerNames go into its certificate besides the
 	// listen host; AgentToken (BULWARK_AGENT_TOKEN) bootstraps one join
@@ -44,7 +44,7 @@ type AppConfig struct {
 	AgentLease       time.Duration
 	// NotifyWebhooks receive drill-window notices (mark, don't mute).
 	NotifyWebhooks []string
-	Logger           *slog.Logger
+	Logger         *slog.Logger
 }
 
 // App is an assembled server: its store, services and HTTP server.

@@ -36,7 +36,7 @@ type Server struct {
 	Fleet     Fleet
 	// Gateway, when set, serves the join-token endpoints.
 	Gateway *agentgw.Gateway
-	Runs      RunController
+	Runs    RunController
 	// Notify receives drill-window notices (may be nil).
 	Notify *notify.Notifier
 

@@ -397,7 +397,9 @@ func TestAgentOutsideTheInventory(t *testing.T) {
 		t.Fatalf("a viewer injecting: %d, want 403", code)
 	}
 	envOp := h.token(bulwark.RoleOperator, bulwark.Scope{Kind: bulwark.ScopeEnvironment, Name: "simulation"})
-	var out struct{ Faults []struct{ Hostname, State string } }
+	var out struct {
+		Faults []struct{ Hostname, State string }
+	}
 	if code := h.do("POST", "/api/v1/faults", envOp, body, &out); code != http.StatusCreated || len(out.Faults) != 1 || out.Faults[0].Hostname != "stray-01" {
 		t.Fatalf("an operator of simulation: %d %+v", code, out)
 	}
