@@ -156,8 +156,11 @@ func (m *Manager) Faults(ctx context.Context, filter bulwark.FaultFilter) ([]*bu
 }
 
 // NextDeadline returns how long until the earliest live fault needs the
-// sweep (expiry or a stuck retry), and false when nothing is live.
+// sweep (expiry or a stuck retry), and false when nothing is live. It waits
+// for a call in progress (an inject, a recovery) to finish.
 func (m *Manager) NextDeadline() (time.Duration, bool) {
+	m.sem <- struct{}{}
+	defer func() { <-m.sem }()
 	return NextDeadline(m.journal.Records(), m.bootID)
 }
 
