@@ -1,0 +1,263 @@
+//go:build linux
+
+package tc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// UnlimitedRate is the rate (bits/s) of a fault class that only delays or
+// damages packets: high enough never to be the bottleneck.
+const UnlimitedRate = 100_000_000_000
+
+// Leaf is what one fault's class does to the packets classified into it.
+type Leaf struct {
+	// Rate caps the class, in bits per second; zero means UnlimitedRate.
+	Rate uint64
+	// Netem, when set, is the class's leaf qdisc (delay, loss, duplicate,
+	// corrupt, reorder). Without it the class keeps htb's default leaf.
+	Netem *netlink.NetemQdiscAttrs
+}
+
+func (l Leaf) rate() uint64 {
+	if l.Rate == 0 {
+		return UnlimitedRate
+	}
+	return l.Rate
+}
+
+// Add gives a fault a class of its own, taking over the root first if no
+// fault holds it yet (snapshot saved and fsynced before the kernel is
+// touched). It returns the class's minor number: the fault's nftables rule
+// sets skb->priority to ClassHandle(minor). On failure nothing of the fault
+// is left, and the root is restored if no other fault holds it.
+func (t *Tree) Add(l Leaf) (uint16, error) {
+	root, err := t.root()
+	if err != nil {
+		return 0, err
+	}
+	if !isOurs(root) {
+		if err := t.takeRoot(root); err != nil {
+			return 0, err
+		}
+	} else if rec, err := t.readRecord(); err != nil || rec == nil {
+		return 0, fmt.Errorf("interface %s has bulwark's root htb but no record of what it replaced (%v); refusing to add to it", t.name(), err)
+	}
+	minor, err := t.freeMinor()
+	if err == nil {
+		err = t.addClass(minor, l)
+	}
+	if err != nil {
+		if rerr := t.Remove(minor); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("undo: %w", rerr))
+		}
+		return 0, err
+	}
+	return minor, nil
+}
+
+// takeRoot saves the current tree and replaces the root with Bulwark's
+// htb, whose unclassified traffic takes the unshaped direct queue.
+func (t *Tree) takeRoot(root netlink.Qdisc) error {
+	rec, err := t.snapshot(root)
+	if err != nil {
+		return err
+	}
+	if err := t.writeRecord(rec); err != nil {
+		return fmt.Errorf("save the qdisc tree of %s: %w", t.name(), err)
+	}
+	htb := netlink.NewHtb(netlink.QdiscAttrs{LinkIndex: t.link.Attrs().Index, Handle: netlink.MakeHandle(Major, 0), Parent: netlink.HANDLE_ROOT})
+	if err := t.h.QdiscReplace(htb); err != nil {
+		_ = t.removeRecord()
+		return fmt.Errorf("replace the root qdisc of %s with htb b0b: %w", t.name(), explain(err))
+	}
+	return nil
+}
+
+func (t *Tree) freeMinor() (uint16, error) {
+	cs, err := t.classes()
+	if err != nil {
+		return 0, err
+	}
+	used := map[uint32]bool{}
+	for _, c := range cs {
+		used[c.Attrs().Handle] = true
+	}
+	for m := uint16(FirstMinor); m <= LastMinor; m++ {
+		if !used[ClassHandle(m)] {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("interface %s already has %d bulwark fault classes", t.name(), LastMinor-FirstMinor+1)
+}
+
+func (t *Tree) addClass(minor uint16, l Leaf) error {
+	idx := t.link.Attrs().Index
+	c := netlink.NewHtbClass(netlink.ClassAttrs{LinkIndex: idx, Parent: netlink.MakeHandle(Major, 0), Handle: ClassHandle(minor)},
+		netlink.HtbClassAttrs{Rate: l.rate(), Ceil: l.rate()})
+	if err := t.h.ClassAdd(c); err != nil {
+		return fmt.Errorf("add htb class %s on %s: %w", netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
+	}
+	if l.Netem == nil {
+		return nil
+	}
+	q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: idx, Handle: leafHandle(minor), Parent: ClassHandle(minor)}, *l.Netem)
+	if err := t.h.QdiscAdd(q); err != nil {
+		return fmt.Errorf("add netem qdisc under %s on %s: %w", netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
+	}
+	return nil
+}
+
+// classes lists Bulwark's fault classes on the link.
+func (t *Tree) classes() ([]netlink.Class, error) {
+	cs, err := t.h.ClassList(t.link, netlink.MakeHandle(Major, 0))
+	if err != nil {
+		return nil, fmt.Errorf("list classes of %s: %w", t.name(), err)
+	}
+	var out []netlink.Class
+	for _, c := range cs {
+		if c.Attrs().Handle>>16 == Major {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Remove deletes the fault class b0b:minor with its leaf qdisc; when no
+// fault class is left it restores the saved tree and deletes the record.
+// It is idempotent: a missing class, root or record is recovered already.
+func (t *Tree) Remove(minor uint16) error {
+	root, err := t.root()
+	if err != nil {
+		return err
+	}
+	rec, err := t.readRecord()
+	if err != nil {
+		return err
+	}
+	if !isOurs(root) {
+		// Restored already (the record's removal was interrupted), or
+		// someone replaced the root and the fault's class with it.
+		return t.removeRecord()
+	}
+	cs, err := t.classes()
+	if err != nil {
+		return err
+	}
+	left := 0
+	for _, c := range cs {
+		if c.Attrs().Handle != ClassHandle(minor) {
+			left++
+			continue
+		}
+		if err := t.h.ClassDel(c); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("delete class %s on %s: %w", netlink.HandleStr(ClassHandle(minor)), t.name(), err)
+		}
+	}
+	if left > 0 {
+		return nil
+	}
+	if rec == nil {
+		return fmt.Errorf("interface %s has bulwark's root htb but no record of what it replaced; delete it by hand (tc qdisc del dev %s root)", t.name(), t.name())
+	}
+	if err := t.restore(rec); err != nil {
+		return err
+	}
+	return t.removeRecord()
+}
+
+// restore puts the saved tree back in place of Bulwark's root.
+func (t *Tree) restore(rec *record) error {
+	idx := t.link.Attrs().Index
+	defer t.restoreTxQLen(rec)
+	if rec.Default {
+		ours := &netlink.GenericQdisc{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: idx, Handle: netlink.MakeHandle(Major, 0), Parent: netlink.HANDLE_ROOT}, QdiscType: "htb"}
+		if err := t.h.QdiscDel(ours); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("delete the root htb of %s: %w", t.name(), err)
+		}
+		return nil
+	}
+	for i, o := range rec.Qdiscs {
+		q, err := o.qdisc(idx)
+		if err != nil {
+			return err
+		}
+		add := t.h.QdiscAdd
+		if i == 0 {
+			add = t.h.QdiscReplace
+		}
+		if err := add(q); err != nil {
+			return fmt.Errorf("restore %s qdisc %s on %s: %w", o.Type, netlink.HandleStr(o.Handle), t.name(), err)
+		}
+		if i == 0 {
+			if err := t.restoreClasses(rec, idx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Tree) restoreClasses(rec *record, idx int) error {
+	for _, o := range rec.Classes {
+		var c netlink.HtbClass
+		if err := json.Unmarshal(o.Attrs, &c); err != nil {
+			return fmt.Errorf("decode class %s: %w", netlink.HandleStr(o.Handle), err)
+		}
+		c.LinkIndex, c.Statistics = idx, nil
+		if err := t.h.ClassAdd(&c); err != nil {
+			return fmt.Errorf("restore class %s on %s: %w", netlink.HandleStr(o.Handle), t.name(), err)
+		}
+	}
+	return nil
+}
+
+func (o object) qdisc(link int) (netlink.Qdisc, error) {
+	var q netlink.Qdisc
+	switch o.Type {
+	case "tbf":
+		q = &netlink.Tbf{}
+	case "htb":
+		q = &netlink.Htb{}
+	case "netem":
+		q = &netlink.Netem{}
+	default:
+		return nil, fmt.Errorf("record holds a %s qdisc, which this binary cannot recreate", o.Type)
+	}
+	if err := json.Unmarshal(o.Attrs, q); err != nil {
+		return nil, fmt.Errorf("decode %s qdisc %s: %w", o.Type, netlink.HandleStr(o.Handle), err)
+	}
+	a := q.Attrs()
+	a.LinkIndex, a.Statistics, a.Refcnt = link, nil, 0
+	if h, ok := q.(*netlink.Htb); ok {
+		h.Version >>= 16 // read back as 0x30011, written as 3
+		h.DirectPkts = 0 // a counter
+	}
+	return q, nil
+}
+
+// restoreTxQLen puts back a transmit queue length the kernel raised when
+// Bulwark's root was attached.
+func (t *Tree) restoreTxQLen(rec *record) {
+	l, err := t.h.LinkByIndex(t.link.Attrs().Index)
+	if err != nil || l.Attrs().TxQLen == rec.TxQLen {
+		return
+	}
+	_ = t.h.LinkSetTxQLen(l, rec.TxQLen)
+}
+
+// explain adds what a bare errno means for a qdisc change.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, unix.EPERM):
+		return fmt.Errorf("%w (needs root or CAP_NET_ADMIN)", err)
+	case errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("%w (the kernel lacks this qdisc kind)", err)
+	}
+	return err
+}
