@@ -52,6 +52,10 @@ func serverCommand(g *globals) *cobra.Command {
 			f.StringArrayVar(&o.cfg.AgentServerNames, "agent-server-name", nil, "DNS name or address agents use to reach the gateway (goes into its certificate); repeatable")
 			f.DurationVar(&o.cfg.AgentLease, "lease", 30*time.Second, "lease sent to agents: they recover the server's faults when it is not renewed for this long")
 			f.StringVar(&o.agentToken, "agent-token", "", "join token into the simulation environment (env BULWARK_AGENT_TOKEN)")
+			f.StringVar(&o.cfg.OIDC.Issuer, "oidc-issuer", "", "OIDC provider for single sign-on (the firm's IdP)")
+			f.StringVar(&o.cfg.OIDC.ClientID, "oidc-client-id", "", "OIDC client id")
+			f.StringVar(&o.cfg.OIDCClientSecretFile, "oidc-client-secret-file", "", "file holding the OIDC client secret")
+			f.StringVar(&o.cfg.OIDC.RedirectURL, "oidc-redirect-url", "", "this server's /auth/oidc/callback URL as registered with the provider")
 			f.BoolVar(&o.localAgent, "local-agent", false, "also run an agent in this process (never by default: a management server must not become a fault target)")
 		},
 		run: func(ctx context.Context, _ []string) error { return runServer(ctx, g, o) },

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -34,6 +35,10 @@ type AppConfig struct {
 	AuditSyslog      string // "unixgram:/dev/log" style; empty for none
 	AuditCheckpoints string // default <DataDir>/audit-checkpoints.jsonl
 	Gate             GateConfig
+	// OIDC, when Issuer is set, enables single sign-on; the client secret
+	// is read from OIDCClientSecretFile.
+	OIDC                 auth.OIDCConfig
+	OIDCClientSecretFile string
 	// AgentListen is the agent gateway's gRPC address (mTLS); empty runs
 	// no gateway. AgentServerNames go into its certificate besides the
 	// listen host; AgentToken (BULWARK_AGENT_TOKEN) bootstraps one join
@@ -93,9 +98,25 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	if app.Audit, err = openAudit(app, cfg); err != nil {
 		return nil, err
 	}
-	if app.Auth, err = auth.New(auth.Config{Store: sqlite.NewAuthStore(app.DB), Systems: inventorySystems{app.Inventory},
-		Logger: cfg.Logger, Audit: app.authAudit}); err != nil {
+	secretKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "totp-key"))
+	if err != nil {
 		return nil, err
+	}
+	if app.Auth, err = auth.New(auth.Config{Store: sqlite.NewAuthStore(app.DB), Systems: inventorySystems{app.Inventory},
+		Logger: cfg.Logger, Audit: app.authAudit, SecretKey: secretKey, SecureCookies: cfg.TLSCert != ""}); err != nil {
+		return nil, err
+	}
+	if cfg.OIDC.Issuer != "" {
+		if cfg.OIDCClientSecretFile != "" {
+			b, err := os.ReadFile(cfg.OIDCClientSecretFile)
+			if err != nil {
+				return nil, bulwark.Errorf(bulwark.EINVALID, "--oidc-client-secret-file: %v", err)
+			}
+			cfg.OIDC.ClientSecret = strings.TrimSpace(string(b))
+		}
+		if err := app.Auth.EnableOIDC(ctx, cfg.OIDC); err != nil {
+			return nil, err
+		}
 	}
 	if err := ensureSimulation(ctx, app.Inventory); err != nil {
 		return nil, err
@@ -276,4 +297,37 @@ func ensureSimulation(ctx context.Context, inv bulwark.InventoryService) error {
 	}
 	return inv.PutEnvironment(ctx, bulwark.Environment{Name: SimulationEnv,
 		Description: "non-production; agents enrolled with BULWARK_AGENT_TOKEN land here"})
+}
+
+// loadOrCreateKey reads a 32-byte key from path, creating it (0600) at
+// first start. It encrypts TOTP secrets at rest; it lives beside the
+// database, not in it.
+func loadOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != 32 {
+			return nil, bulwark.Errorf(bulwark.EINVALID, "%s: %d bytes, want 32", path, len(b))
+		}
+		return b, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return key, f.Close()
 }
