@@ -149,6 +149,7 @@ func newRoot(env *Env) *cobra.Command {
 			auditCommand(g),
 			serverCommand(g),
 			haltCommand(g),
+			calendarCommand(g), policyCommand(g),
 		},
 	}.cobra()
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "host state directory (env BULWARK_STATE_DIR, default /var/lib/bulwark)")
