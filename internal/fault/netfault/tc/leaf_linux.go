@@ -17,10 +17,16 @@ const UnlimitedRate = 100_000_000_000
 
 // Leaf is what one fault's class does to the packets classified into it.
 type Leaf struct {
+	// Major is the handle major of the class's leaf qdisc, chosen by the
+	// fault before anything changes (see NewMajor) and recorded in its
+	// receipt: the fault's mark on the tree. Remove and Read find the
+	// fault's class through it, so a receipt journaled before Apply
+	// learned the class number still recovers exactly its own class.
+	Major uint16
 	// Rate caps the class, in bits per second; zero means UnlimitedRate.
 	Rate uint64
 	// Netem, when set, is the class's leaf qdisc (delay, loss, duplicate,
-	// corrupt, reorder). Without it the class keeps htb's default leaf.
+	// corrupt, reorder). Without it the leaf is a pfifo.
 	Netem *netlink.NetemQdiscAttrs
 }
 
@@ -37,9 +43,17 @@ func (l Leaf) rate() uint64 {
 // sets skb->priority to ClassHandle(minor). On failure nothing of the fault
 // is left, and the root is restored if no other fault holds it.
 func (t *Tree) Add(l Leaf) (uint16, error) {
+	if l.Major < MinLeafMajor || l.Major > MaxLeafMajor {
+		return 0, fmt.Errorf("leaf major %#x is outside %#x..%#x", l.Major, MinLeafMajor, MaxLeafMajor)
+	}
 	root, err := t.root()
 	if err != nil {
 		return 0, err
+	}
+	if q, err := t.leafQdisc(l.Major); err != nil {
+		return 0, err
+	} else if q != nil {
+		return 0, fmt.Errorf("interface %s already has a qdisc %s", t.name(), netlink.HandleStr(q.Attrs().Handle))
 	}
 	if !isOurs(root) {
 		if err := t.takeRoot(root); err != nil {
@@ -53,7 +67,7 @@ func (t *Tree) Add(l Leaf) (uint16, error) {
 		err = t.addClass(minor, l)
 	}
 	if err != nil {
-		if rerr := t.Remove(minor); rerr != nil {
+		if rerr := t.remove(minor); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("undo: %w", rerr))
 		}
 		return 0, err
@@ -103,14 +117,43 @@ func (t *Tree) addClass(minor uint16, l Leaf) error {
 	if err := t.h.ClassAdd(c); err != nil {
 		return fmt.Errorf("add htb class %s on %s: %w", netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
 	}
-	if l.Netem == nil {
-		return nil
+	attrs := netlink.QdiscAttrs{LinkIndex: idx, Handle: netlink.MakeHandle(l.Major, 0), Parent: ClassHandle(minor)}
+	var q netlink.Qdisc = &netlink.GenericQdisc{QdiscAttrs: attrs, QdiscType: "pfifo"}
+	if l.Netem != nil {
+		q = netlink.NewNetem(attrs, *l.Netem)
 	}
-	q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: idx, Handle: leafHandle(minor), Parent: ClassHandle(minor)}, *l.Netem)
 	if err := t.h.QdiscAdd(q); err != nil {
-		return fmt.Errorf("add netem qdisc under %s on %s: %w", netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
+		return fmt.Errorf("add %s qdisc under %s on %s: %w", q.Type(), netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
 	}
 	return nil
+}
+
+// leafQdisc returns the qdisc with handle major:, nil for none.
+func (t *Tree) leafQdisc(major uint16) (netlink.Qdisc, error) {
+	qs, err := t.h.QdiscList(t.link)
+	if err != nil {
+		return nil, fmt.Errorf("list qdiscs of %s: %w", t.name(), err)
+	}
+	for _, q := range qs {
+		if q.Attrs().Handle == netlink.MakeHandle(major, 0) {
+			return q, nil
+		}
+	}
+	return nil, nil
+}
+
+// classOf returns the minor of the Bulwark class whose leaf qdisc is
+// major:, 0 for none.
+func (t *Tree) classOf(major uint16) (uint16, netlink.Qdisc, error) {
+	q, err := t.leafQdisc(major)
+	if err != nil || q == nil {
+		return 0, nil, err
+	}
+	p := q.Attrs().Parent
+	if p>>16 != Major || p&0xffff < FirstMinor {
+		return 0, nil, fmt.Errorf("qdisc %s on %s hangs under %s, not a bulwark class", netlink.HandleStr(q.Attrs().Handle), t.name(), netlink.HandleStr(p))
+	}
+	return uint16(p & 0xffff), q, nil
 }
 
 // classes lists Bulwark's fault classes on the link.
@@ -128,10 +171,21 @@ func (t *Tree) classes() ([]netlink.Class, error) {
 	return out, nil
 }
 
-// Remove deletes the fault class b0b:minor with its leaf qdisc; when no
-// fault class is left it restores the saved tree and deletes the record.
-// It is idempotent: a missing class, root or record is recovered already.
-func (t *Tree) Remove(minor uint16) error {
+// Remove deletes the fault class whose leaf qdisc is major: (and the leaf
+// with it); when no fault class is left it restores the saved tree and
+// deletes the record. It is idempotent: a missing class, root or record is
+// recovered already.
+func (t *Tree) Remove(major uint16) error {
+	minor, _, err := t.classOf(major)
+	if err != nil {
+		return err
+	}
+	return t.remove(minor)
+}
+
+// remove deletes class b0b:minor (none when minor is 0) and restores the
+// tree when no fault class is left.
+func (t *Tree) remove(minor uint16) error {
 	root, err := t.root()
 	if err != nil {
 		return err

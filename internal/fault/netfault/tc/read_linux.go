@@ -3,8 +3,6 @@
 package tc
 
 import (
-	"fmt"
-
 	"github.com/vishvananda/netlink"
 )
 
@@ -12,6 +10,9 @@ import (
 type ClassState struct {
 	// Present is false when the class is gone.
 	Present bool
+	// Minor is the class's number (b0b:Minor); Leaf its leaf qdisc's kind.
+	Minor uint16
+	Leaf  string
 	// Rate and Ceil are the class's, in bits per second.
 	Rate, Ceil uint64
 	// Netem is the leaf netem qdisc, nil when the leaf is not netem.
@@ -21,9 +22,17 @@ type ClassState struct {
 	Sent, Dropped uint64
 }
 
-// Read returns the state of class b0b:minor.
-func (t *Tree) Read(minor uint16) (ClassState, error) {
+// Read returns the state of the class whose leaf qdisc is major:.
+func (t *Tree) Read(major uint16) (ClassState, error) {
 	var st ClassState
+	minor, leaf, err := t.classOf(major)
+	if err != nil || leaf == nil {
+		return st, err
+	}
+	st.Minor, st.Leaf = minor, leaf.Type()
+	if n, ok := leaf.(*netlink.Netem); ok {
+		st.Netem = n
+	}
 	cs, err := t.classes()
 	if err != nil {
 		return st, err
@@ -39,18 +48,6 @@ func (t *Tree) Read(minor uint16) (ClassState, error) {
 		}
 		if s := h.Statistics; s != nil && s.Queue != nil {
 			st.Dropped = uint64(s.Queue.Drops)
-		}
-	}
-	if !st.Present {
-		return st, nil
-	}
-	qs, err := t.h.QdiscList(t.link)
-	if err != nil {
-		return st, fmt.Errorf("list qdiscs of %s: %w", t.name(), err)
-	}
-	for _, q := range qs {
-		if n, ok := q.(*netlink.Netem); ok && n.Parent == ClassHandle(minor) {
-			st.Netem = n
 		}
 	}
 	return st, nil

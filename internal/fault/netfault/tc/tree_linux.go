@@ -3,6 +3,8 @@
 package tc
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -16,10 +18,12 @@ import (
 )
 
 // Major is the major number of Bulwark's root htb ("b0b:"); its leaf
-// classes are b0b:N and their leaf qdiscs LeafMajor+N:.
+// classes are b0b:N, and their leaf qdiscs have majors chosen by the faults
+// between MinLeafMajor and MaxLeafMajor.
 const (
-	Major     = 0xb0b
-	LeafMajor = 0xb100
+	Major        = 0xb0b
+	MinLeafMajor = 0xc000
+	MaxLeafMajor = 0xfef0
 	// FirstMinor and LastMinor bound the fault classes on one interface.
 	FirstMinor = 2
 	LastMinor  = 0xff
@@ -28,8 +32,14 @@ const (
 // ClassHandle returns the class handle b0b:minor.
 func ClassHandle(minor uint16) uint32 { return netlink.MakeHandle(Major, minor) }
 
-// leafHandle returns the handle of the leaf qdisc of class b0b:minor.
-func leafHandle(minor uint16) uint32 { return netlink.MakeHandle(LeafMajor+minor, 0) }
+// NewMajor returns a random leaf major for a new fault. Two faults on one
+// interface drawing the same one is a chance of about 1 in 16000; the
+// second then fails at Add and can be injected again.
+func NewMajor() uint16 {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return MinLeafMajor + binary.BigEndian.Uint16(b[:])%(MaxLeafMajor-MinLeafMajor+1)
+}
 
 // ErrNetNSGone means the namespace a fault was applied in no longer exists;
 // its qdiscs went with it.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -27,7 +28,28 @@ func newWorld(t *testing.T) *world {
 	testutil.Require(t, "root", "netns")
 	ns, peer := testutil.NewNetNS(t), testutil.NewNetNS(t)
 	a, _ := testutil.Veth(t, ns, peer, "10.77.0.1/24", "10.77.0.2/24")
-	return &world{ns: ns, peer: peer, link: a, h: testutil.NetlinkHandle(t, ns.FD), dir: t.TempDir()}
+	w := &world{ns: ns, peer: peer, link: a, h: testutil.NetlinkHandle(t, ns.FD), dir: t.TempDir()}
+	w.settle(t)
+	return w
+}
+
+// settle waits (bounded) until the link is running and has its IPv6
+// link-local address, which the kernel adds on its own a moment after the
+// link comes up: a snapshot taken before would see it as residue.
+func (w *world) settle(t *testing.T) {
+	t.Helper()
+	for range 200 {
+		l, err := w.h.LinkByName(w.link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs, _ := w.h.AddrList(l, netlink.FAMILY_V6)
+		if l.Attrs().RawFlags&syscall.IFF_RUNNING != 0 && len(addrs) > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up with a link-local address within 2s", w.link)
 }
 
 // open returns the tree, locked until the caller closes it.
@@ -68,10 +90,14 @@ func (w *world) linkIndex(t *testing.T) int {
 func addRemove(t *testing.T, w *world) {
 	t.Helper()
 	before := w.snapshot(t)
-	a := mustAdd(t, w.open(t), tc.Leaf{Rate: 8_000_000})
-	b := mustAdd(t, w.open(t), tc.Leaf{})
-	if a == b {
-		t.Fatalf("two faults got the same class %d", a)
+	a, b := tc.NewMajor(), tc.NewMajor()
+	for a == b {
+		b = tc.NewMajor()
+	}
+	ma := mustAdd(t, w.open(t), tc.Leaf{Major: a, Rate: 8_000_000})
+	mb := mustAdd(t, w.open(t), tc.Leaf{Major: b})
+	if ma == mb {
+		t.Fatalf("two faults got the same class %d", ma)
 	}
 	if err := w.remove(a); err != nil {
 		t.Fatal(err)
@@ -155,7 +181,7 @@ func TestUnrestorableTreeRefused(t *testing.T) {
 	}
 	before := w.snapshot(t)
 	tr := w.open(t)
-	_, err := tr.Add(tc.Leaf{})
+	_, err := tr.Add(tc.Leaf{Major: tc.NewMajor()})
 	tr.Close()
 	if err == nil || !strings.Contains(err.Error(), "filter") {
 		t.Fatalf("want a refusal naming the filter, got %v", err)
@@ -170,12 +196,13 @@ func TestUnrestorableTreeRefused(t *testing.T) {
 func TestPriorityClassifies(t *testing.T) {
 	w := newWorld(t)
 	tr := w.open(t)
-	m, err := tr.Add(tc.Leaf{})
+	major := tc.NewMajor()
+	m, err := tr.Add(tc.Leaf{Major: major})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr.Close()
-	t.Cleanup(func() { _ = w.remove(m) })
+	t.Cleanup(func() { _ = w.remove(major) })
 	const n = 20
 	err = testutil.InNetNS(w.ns.FD, func() error {
 		c, err := net.ListenPacket("udp", "10.77.0.1:0")
@@ -204,7 +231,7 @@ func TestPriorityClassifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr = w.open(t)
-	st, err := tr.Read(m)
+	st, err := tr.Read(major)
 	tr.Close()
 	if err != nil {
 		t.Fatal(err)
