@@ -239,3 +239,44 @@ func TestDecisionJSON(t *testing.T) {
 		t.Error("JSON is not stable")
 	}
 }
+
+func TestLocalGate(t *testing.T) {
+	g := gate(t)
+	g.Local = true
+	// The agent allows what only the server can approve…
+	if d := g.Decide(context.Background(), prodReq(func(r *policy.Request) { r.Ticket = "" })); d.Outcome != policy.Allow {
+		t.Errorf("local, lunch: %s", d.JSON())
+	}
+	// …and refuses a blackout, an expired calendar and a cap on its own.
+	for name, mod := range map[string]func(*policy.Request){
+		"blackout": func(r *policy.Request) { r.Start = time.Date(2026, 3, 3, 10, 0, 0, 0, sh) },
+		"expired":  func(r *policy.Request) { r.Start = time.Date(2027, 1, 9, 12, 0, 0, 0, sh) },
+		"cap":      func(r *policy.Request) { r.Params["delay"] = "1s" },
+	} {
+		if d := g.Decide(context.Background(), prodReq(mod)); d.Outcome != policy.Deny {
+			t.Errorf("local, %s: %s", name, d.JSON())
+		}
+	}
+}
+
+func TestProductionAlwaysNeedsApproval(t *testing.T) {
+	p, err := policy.Parse("p.yaml", []byte(`apiVersion: bulwark/v1
+kind: Policy
+metadata: { name: lax }
+spec:
+  environments: [production]
+  approvals: { count: 0 }
+  calendar: { name: cn-a-share }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gate(t)
+	if g.Policies, err = policy.NewSet(p); err != nil {
+		t.Fatal(err)
+	}
+	d := g.Decide(context.Background(), prodReq(nil))
+	if d.Outcome != policy.NeedsApproval || len(d.Approvers) != 1 || d.Approvers[0].Count != 1 {
+		t.Errorf("production with approvals 0: %s", d.JSON())
+	}
+}
