@@ -247,3 +247,14 @@ func TestParseRejectsShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestUnquotedClock: times of day may be written without quotes.
+func TestUnquotedClock(t *testing.T) {
+	c, err := calendar.Parse("u.yaml", []byte("apiVersion: bulwark/v1\nkind: Calendar\nmetadata: {name: u}\nspec:\n  timeZone: Asia/Shanghai\n  validThrough: 2026-12-31T23:59:59+08:00\n  sessions:\n    - name: am\n      start: 09:30\n      end: 11:30\n    - {name: pm, start: 13:00, end: 15:00}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.File.Spec.Sessions; s[0].Start.String() != "09:30" || s[1].End.String() != "15:00" {
+		t.Errorf("sessions = %v", s)
+	}
+}

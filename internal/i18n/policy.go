@@ -29,7 +29,7 @@ var policyMessages = map[string]msg{
 	"policy.ticket.unverified":     {"变更单 %s 未经变更系统核验（未配置变更系统）", "change ticket %s was not verified (no change gate is configured)"},
 	"policy.approval.needed":       {"需要 %s 名人员批准：须持有全部所选系统（%s）的 %s 角色，且不是提交人", "needs approval by %s person(s) other than the submitter who hold, on every selected system (%s), the role %s"},
 	"policy.approval.checkFailed":  {"无法核对审批记录（按失败关闭处理，拒绝执行）：%s", "approvals could not be checked (failing closed): %s"},
-	"policy.approval.satisfied":    {"已获批准：%s", "approved by %s"},
+	"policy.approval.satisfied":    {"环境 %s 的审批要求已满足", "the approvals required in environment %s are met"},
 }
 
 func init() {
