@@ -23,7 +23,7 @@ type fixture struct {
 	key                 ed25519.PrivateKey
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{dir: dir, dbPath: filepath.Join(dir, "bulwark.db"), cpFile: filepath.Join(dir, "checkpoints.jsonl")}
@@ -50,7 +50,7 @@ func (f *fixture) log(every int, mods ...func(*audit.Options)) *audit.Log {
 	return audit.New(f.store, o)
 }
 
-func (f *fixture) verify(t *testing.T) audit.Report {
+func (f *fixture) verify(t testing.TB) audit.Report {
 	t.Helper()
 	opts := audit.VerifyOptions{PublicKey: f.key.Public().(ed25519.PublicKey)}
 	if _, err := os.Stat(f.cpFile); err == nil {
