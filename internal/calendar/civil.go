@@ -35,9 +35,10 @@ func (d Date) IsZero() bool { return d == Date{} }
 // String returns d as YYYY-MM-DD.
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
 
-// At returns the instant of local clock c on d in loc. Go normalises a
-// local time that a DST change skips; a repeated hour takes its first
-// occurrence.
+// At returns the instant of local clock c on d in loc. time.Date
+// normalises a local time that a DST change skips and picks one of the two
+// instants of a repeated one; a session's instants are thus always valid
+// and its length follows the change.
 func (d Date) At(c Clock, loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, int(c)/60, int(c)%60, 0, 0, loc)
 }

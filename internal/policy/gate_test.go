@@ -31,7 +31,7 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-func aShare(t *testing.T) *calendar.Calendar {
+func aShare(t testing.TB) *calendar.Calendar {
 	t.Helper()
 	c, err := calendar.ParseFile("../../examples/calendars/cn-a-share.yaml")
 	if err != nil {
@@ -40,7 +40,7 @@ func aShare(t *testing.T) *calendar.Calendar {
 	return c
 }
 
-func gate(t *testing.T) *policy.Gate {
+func gate(t testing.TB) *policy.Gate {
 	return &policy.Gate{Calendars: map[string]*calendar.Calendar{"cn-a-share": aShare(t)}, DefaultCalendar: "cn-a-share",
 		Now: func() time.Time { return time.Date(2026, 3, 3, 8, 0, 0, 0, sh) }}
 }
