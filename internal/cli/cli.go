@@ -150,6 +150,7 @@ func newRoot(env *Env) *cobra.Command {
 			serverCommand(g),
 			haltCommand(g),
 			calendarCommand(g), policyCommand(g),
+			agentCommand(g),
 		},
 	}.cobra()
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "host state directory (env BULWARK_STATE_DIR, default /var/lib/bulwark)")

@@ -17,7 +17,7 @@ import (
 func faultCommand(g *globals) *cobra.Command {
 	return command{
 		use:   "fault",
-		short: "Inject, list and recover faults on this host",
+		short: "Inject, list and recover faults on this host (through its agent when one runs)",
 		children: []*cobra.Command{
 			kindsCommand(g), injectCommand(g), listCommand(g), recoverCommand(g), sweepCommand(g),
 		},
@@ -33,11 +33,11 @@ func listCommand(g *globals) *cobra.Command {
 			c.Flags().BoolVar(&all, "all", false, "include ended faults")
 		},
 		run: func(ctx context.Context, _ []string) error {
-			m, err := g.openManager(ctx)
+			m, closeSvc, err := g.faultService(ctx)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
+			defer closeSvc()
 			if _, err := m.Sweep(ctx); err != nil {
 				return err
 			}
@@ -62,11 +62,11 @@ func recoverCommand(g *globals) *cobra.Command {
 			if all == (len(ids) > 0) {
 				return usagef("recover: give fault ids or --all, not both or neither")
 			}
-			m, err := g.openManager(ctx)
+			m, closeSvc, err := g.faultService(ctx)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
+			defer closeSvc()
 			var faults []*bulwark.Fault
 			if all {
 				faults, err = m.RecoverAll(ctx)
@@ -85,11 +85,11 @@ func sweepCommand(g *globals) *cobra.Command {
 	return command{
 		use: "sweep", short: "Recover faults that have expired and retry stuck ones", args: cobra.NoArgs,
 		run: func(ctx context.Context, _ []string) error {
-			m, err := g.openManager(ctx)
+			m, closeSvc, err := g.faultService(ctx)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
+			defer closeSvc()
 			faults, err := m.Sweep(ctx)
 			if err != nil {
 				return err

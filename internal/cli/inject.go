@@ -123,11 +123,11 @@ func runInject(ctx context.Context, g *globals, opts *injectOptions) error {
 	if opts.duration == 0 {
 		return usagef("--duration: every fault needs one (for example --duration 30s)")
 	}
-	m, err := g.openManager(ctx)
+	m, closeSvc, err := g.faultService(ctx)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer closeSvc()
 	f, err := m.Inject(ctx, bulwark.FaultSpec{Kind: opts.kind, Params: opts.params, Duration: opts.duration})
 	if err != nil {
 		return err
