@@ -54,5 +54,5 @@ func (g *Gate) CheckFault(ctx context.Context, env bulwark.Environment, hostID s
 		Targets: []Target{{HostID: hostID, Environment: env}},
 		Start:   from, Duration: to.Sub(from),
 	})
-	return d, d.Error()
+	return d, d.Err()
 }

@@ -146,9 +146,9 @@ func (d Decision) JSON() []byte {
 	return b
 }
 
-// Error returns the decision as a *bulwark.Error (EFORBIDDEN) when it is
+// Err returns the decision as a *bulwark.Error (EFORBIDDEN) when it is
 // not allow, for callers that turn it into an API answer; nil otherwise.
-func (d Decision) Error() error {
+func (d Decision) Err() error {
 	if d.Outcome == Allow {
 		return nil
 	}
