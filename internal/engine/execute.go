@@ -39,9 +39,9 @@ func (r *runner) execute(ctx context.Context) {
 	}
 	r.recoverAll(ctx)
 	if ctx.Err() != nil {
-		r.abort("interrupted")
+		r.abort(interruption(ctx))
 	}
-	if !r.isAborted() || r.aborted != "interrupted" {
+	if !r.isAborted() || ctx.Err() == nil {
 		r.settle(ctx)
 	}
 	for _, err := range ps.stop(ctx) {
@@ -173,4 +173,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// interruption names why ctx ended: "interrupted" for Ctrl-C and SIGTERM,
+// or the cause a caller gave (a halt: "halted: …").
+func interruption(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return cause.Error()
+	}
+	return "interrupted"
 }

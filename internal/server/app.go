@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
+	"github.com/bulwarkhq/bulwark/internal/approval"
 	"github.com/bulwarkhq/bulwark/internal/audit"
 	"github.com/bulwarkhq/bulwark/internal/auth"
 	"github.com/bulwarkhq/bulwark/internal/notify"
@@ -135,12 +136,14 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	}
 	notifier := notify.New(hooks, notify.Options{Logger: cfg.Logger})
 	app.closers = append(app.closers, func() error { notifier.Close(); return nil })
-	gate, err := buildGate(cfg.Gate, nil)
+	approvals := sqlite.NewApprovalStore(app.DB)
+	gate, err := buildGate(cfg.Gate, &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: app.Auth}})
 	if err != nil {
 		return nil, err
 	}
 	app.Server = &Server{Inventory: app.Inventory, Auth: app.Auth, Principal: auth.FromContext, Audit: app.Audit,
-		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier, Gate: PolicyGate{Gate: gate}}
+		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier, Gate: PolicyGate{Gate: gate},
+		RunStore: sqlite.NewRunStore(app.DB), Approvals: approvals}
 	if cfg.AgentListen != "" {
 		g, lis, err := openGateway(ctx, app, cfg)
 		if err != nil {

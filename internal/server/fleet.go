@@ -19,6 +19,9 @@ type Fleet interface {
 	// AddFaults adds faults to an agent's desired set (a new epoch) and
 	// returns once the agent reported them active or failed, or ctx ends.
 	AddFaults(ctx context.Context, agentID string, faults []DesiredFault) ([]FaultReport, error)
+	// RemoveFaults takes faults out of an agent's desired set (a new epoch)
+	// and returns once the agent reported them recovered, or ctx ends.
+	RemoveFaults(ctx context.Context, agentID string, ids []string) ([]FaultReport, error)
 	// Halt empties the desired set of every agent that match selects (a new
 	// epoch each) and waits up to timeout for their reports.
 	Halt(ctx context.Context, match func(FleetAgent) bool, timeout time.Duration) (HaltReport, error)
@@ -60,10 +63,4 @@ type HaltReport struct {
 	Recovered   []FaultReport `json:"recovered"`
 	NotAnswered []string      `json:"notAnswered"`
 	Agents      int           `json:"agents"`
-}
-
-// RunController stops running drills when a halt covers them (verdict
-// aborted). The drill engine's server-side runner implements it.
-type RunController interface {
-	Halt(scope HaltScope)
 }

@@ -88,3 +88,51 @@ func (f GatewayFleet) Halt(ctx context.Context, match func(FleetAgent) bool, tim
 	}
 	return rep, nil
 }
+
+// RemoveFaults implements Fleet: it drops the faults from the agent's
+// desired set and polls the agent's reports until none of them is live.
+func (f GatewayFleet) RemoveFaults(ctx context.Context, agentID string, ids []string) ([]FaultReport, error) {
+	if _, err := f.G.RemoveFaults(ctx, agentID, ids...); err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		a, err := f.G.Agent(agentID)
+		if err != nil {
+			return nil, err
+		}
+		out, live := recoveredReports(a, ids)
+		if !live {
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return out, bulwark.Errorf(bulwark.EUNAVAILABLE, "agent %s (%s) did not report faults %v recovered: %v; its lease recovers them", a.Hostname, agentID, ids, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// recoveredReports returns the agent's reports for ids and whether any of
+// them is still live.
+func recoveredReports(a agentgw.Agent, ids []string) ([]FaultReport, bool) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []FaultReport
+	live := false
+	for _, fl := range a.Faults {
+		if !want[fl.ID] {
+			continue
+		}
+		switch fl.State {
+		case bulwark.StateRecovered, bulwark.StateFailed:
+			out = append(out, FaultReport{ID: fl.ID, AgentID: a.ID, State: fl.State, Fault: fl})
+		default:
+			live = true
+		}
+	}
+	return out, live
+}

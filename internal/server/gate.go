@@ -19,6 +19,7 @@ const (
 	ActionFaultInject = "fault.inject"
 	ActionRunStart    = "run.start"
 	ActionRunResume   = "run.resume"
+	ActionRunStep     = "run.step"
 )
 
 // GateRequest is what the gate decides on. Environments and systems come
@@ -64,6 +65,22 @@ type GateDecision struct {
 // deny into EFORBIDDEN and a needs-approval into ECONFLICT naming whom. With
 // no gate configured every request is denied: fail closed.
 func (s *Server) decide(ctx context.Context, req GateRequest, resource string) error {
+	d, err := s.decideRaw(ctx, req, resource)
+	if err != nil {
+		return err
+	}
+	switch d.Outcome {
+	case OutcomeAllow:
+		return nil
+	case OutcomeNeedsApproval:
+		return bulwark.Errorf(bulwark.ECONFLICT, "needs approval by %s: %s", strings.Join(d.Approvers, ", "), strings.Join(d.Reasons, "; "))
+	default:
+		return bulwark.Errorf(bulwark.EFORBIDDEN, "policy: %s", strings.Join(d.Reasons, "; "))
+	}
+}
+
+// decideRaw asks the gate and audits its decision, and returns it as is.
+func (s *Server) decideRaw(ctx context.Context, req GateRequest, resource string) (GateDecision, error) {
 	if req.Start.IsZero() {
 		req.Start = s.Now()
 	}
@@ -86,14 +103,7 @@ func (s *Server) decide(ctx context.Context, req GateRequest, resource string) e
 	s.record(ctx, req.Principal, "policy.decision", resource,
 		map[string]any{"action": req.Action, "kind": req.Kind, "params": req.Params, "ticket": req.Ticket, "decision": record},
 		status, strings.Join(d.Reasons, "; "))
-	switch d.Outcome {
-	case OutcomeAllow:
-		return nil
-	case OutcomeNeedsApproval:
-		return bulwark.Errorf(bulwark.ECONFLICT, "needs approval by %s: %s", strings.Join(d.Approvers, ", "), strings.Join(d.Reasons, "; "))
-	default:
-		return bulwark.Errorf(bulwark.EFORBIDDEN, "policy: %s", strings.Join(d.Reasons, "; "))
-	}
+	return d, nil
 }
 
 // gateResume asks the gate whether work may resume in scope.

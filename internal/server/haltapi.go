@@ -60,9 +60,7 @@ func (s *Server) postHalt(w http.ResponseWriter, r *http.Request) error {
 		resp.Recovered = append(resp.Recovered, rep.Recovered...)
 		resp.NotAnswered = append(resp.NotAnswered, rep.NotAnswered...)
 	}
-	if s.Runs != nil {
-		s.Runs.Halt(scope)
-	}
+	s.runs.halt(scope)
 	s.windows.halt(scope)
 	status, reason := "ok", ""
 	if haltErr != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
+	"github.com/bulwarkhq/bulwark/internal/approval"
 	"github.com/bulwarkhq/bulwark/internal/notify"
 )
 
@@ -36,7 +37,10 @@ type Server struct {
 	Fleet     Fleet
 	// Gateway, when set, serves the join-token endpoints.
 	Gateway *agentgw.Gateway
-	Runs    RunController
+	// RunStore keeps the runs the server executes; nil disables /runs.
+	RunStore bulwark.RunStore
+	// Approvals keeps approvals of production-class runs.
+	Approvals approval.Store
 	// Notify receives drill-window notices (may be nil).
 	Notify *notify.Notifier
 
@@ -51,6 +55,7 @@ type Server struct {
 	mux     *http.ServeMux
 	halts   *haltBook
 	windows *windows
+	runs    *runManager
 	metrics *metrics
 	http    *http.Server
 	ln      net.Listener
@@ -73,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.halts = newHaltBook()
 	s.windows = newWindows(s.Notify)
+	s.runs = newRunManager(s)
 	s.metrics = newMetrics()
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -116,6 +122,9 @@ func (s *Server) URL() string {
 
 // Close stops accepting requests and waits up to ctx for those in flight.
 func (s *Server) Close(ctx context.Context) error {
+	if s.runs != nil {
+		s.runs.close()
+	}
 	if s.http == nil {
 		return nil
 	}
@@ -137,6 +146,7 @@ func (s *Server) routes() {
 	s.faultRoutes(api)
 	s.auditRoutes(api)
 	s.joinTokenRoutes(api)
+	s.runRoutes(api)
 	if s.Auth != nil {
 		s.Auth.Routes(s.mux)
 		s.mux.Handle("/api/v1/", s.Auth.Authenticate(api))

@@ -14,7 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/auth"
-	_ "github.com/bulwarkhq/bulwark/internal/fault/all"
+	_ "github.com/bulwarkhq/bulwark/internal/fault/process" // process.hang, the kind these tests inject
 	"github.com/bulwarkhq/bulwark/internal/notify"
 	"github.com/bulwarkhq/bulwark/internal/server"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
@@ -70,7 +70,7 @@ func (s systems) System(ctx context.Context, name string) (bulwark.System, error
 	return s.inv.FindSystem(ctx, name)
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...func(*harness, *sqlite.DB)) *harness {
 	t.Helper()
 	db := sqlite.NewDB(t.TempDir() + "/bulwark.db")
 	if err := db.Open(context.Background()); err != nil {
@@ -92,6 +92,9 @@ func newHarness(t *testing.T) *harness {
 	h.notifier = notify.New([]notify.Webhook{{URL: hook.URL}}, notify.Options{Backoff: time.Millisecond})
 	t.Cleanup(h.notifier.Close) // before hook.Close: cleanups run last-in first-out
 	h.srv = &server.Server{Inventory: inv, Auth: a, Principal: auth.FromContext, Fleet: h.fleet, Gate: h.gate, Notify: h.notifier}
+	for _, o := range opts {
+		o(h, db)
+	}
 	h.http = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.http.Close)
 	return h
@@ -335,6 +338,33 @@ func (f *fakeFleet) AddFaults(_ context.Context, agentID string, faults []server
 		out = append(out, server.FaultReport{ID: d.ID, AgentID: agentID, State: bulwark.StateActive, Fault: &bulwark.Fault{ID: d.ID, ExpiresAt: &exp}})
 	}
 	return out, nil
+}
+
+func (f *fakeFleet) RemoveFaults(_ context.Context, agentID string, ids []string) ([]server.FaultReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []server.FaultReport
+	keep := f.faults[agentID][:0]
+	for _, d := range f.faults[agentID] {
+		if contains(ids, d.ID) {
+			now := time.Now()
+			out = append(out, server.FaultReport{ID: d.ID, AgentID: agentID, State: bulwark.StateRecovered,
+				Fault: &bulwark.Fault{ID: d.ID, Kind: d.Kind, State: bulwark.StateRecovered, EndedAt: &now}})
+			continue
+		}
+		keep = append(keep, d)
+	}
+	f.faults[agentID] = keep
+	return out, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeFleet) Halt(_ context.Context, match func(server.FleetAgent) bool, _ time.Duration) (server.HaltReport, error) {

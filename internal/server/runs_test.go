@@ -1,0 +1,191 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/approval"
+	"github.com/bulwarkhq/bulwark/internal/auth"
+	"github.com/bulwarkhq/bulwark/internal/calendar"
+	"github.com/bulwarkhq/bulwark/internal/policy"
+	"github.com/bulwarkhq/bulwark/internal/server"
+	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
+)
+
+// prodDrill faults one production host of order-gateway; its probe is a
+// tcp check of a listener the test owns.
+func prodDrill(addr string) string {
+	return `apiVersion: bulwark/v1
+kind: Drill
+metadata:
+  name: og-hang
+  system: order-gateway
+  environment: production
+  change: { ticket: CHG-9 }
+spec:
+  before: 1s
+  settle: 1s
+  steadyState:
+    - name: api
+      tcp: { address: "` + addr + `" }
+      interval: 100ms
+      tolerance: { minSuccessRate: 0.9, minSamples: 3 }
+  steps:
+    - name: hang
+      fault: process.hang
+      params: { pid: 4242 }
+      select: { labels: { unit: og-api, zone: sh-a } }
+      duration: 1s
+  blastRadius: { maxHosts: 1 }
+`
+}
+
+const testCalendar = `apiVersion: bulwark/v1
+kind: Calendar
+metadata: { name: test }
+spec:
+  timeZone: UTC
+  validThrough: 2099-12-31T23:59:59Z
+`
+
+// person creates a local user with role on scope and returns a token
+// issued to them (a person, unlike an automation account).
+func (h *harness) person(name string, role bulwark.Role, scope bulwark.Scope) (string, string) {
+	h.t.Helper()
+	ctx := context.Background()
+	u, _, err := h.auth.CreateLocalUser(ctx, auth.NewLocalUser{Name: name, Password: "correct horse battery staple"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if code := h.do("POST", "/api/v1/rolebindings", adminToken, map[string]any{"subject": u.ID, "role": role, "scope": scope}, nil); code != http.StatusCreated {
+		h.t.Fatalf("bind %s: %d", name, code)
+	}
+	iss, err := h.auth.IssueUserToken(ctx, u.ID, name+"-cli", time.Hour)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return iss.Secret, u.ID
+}
+
+func TestProductionRunWaitsForASecondPersonsApproval(t *testing.T) {
+	h := newHarness(t, func(h *harness, db *sqlite.DB) {
+		approvals := sqlite.NewApprovalStore(db)
+		h.srv.Approvals = approvals
+		h.srv.RunStore = sqlite.NewRunStore(db)
+		// A calendar with no sessions: the run's interval is never in a
+		// blackout, whatever the hour the test runs at.
+		cal, err := calendar.Parse("test.yaml", []byte(testCalendar))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.srv.Gate = server.PolicyGate{Gate: &policy.Gate{Calendars: map[string]*calendar.Calendar{"test": cal}, DefaultCalendar: "test",
+			Approvals: &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: h.auth}}}}
+	})
+	h.importSample()
+	ln := httptest.NewServer(http.NotFoundHandler()) // the steady state's tcp target
+	defer ln.Close()
+	drillFile := prodDrill(strings.TrimPrefix(ln.URL, "http://"))
+
+	sys := bulwark.Scope{Kind: bulwark.ScopeSystem, Name: "order-gateway"}
+	alice, _ := h.person("alice", bulwark.RoleOperator, sys)
+	if code := h.do("POST", "/api/v1/rolebindings", adminToken, map[string]any{"subject": "alice", "role": bulwark.RoleApprover, "scope": sys}, nil); code != http.StatusCreated {
+		t.Fatalf("alice approver: %d", code)
+	}
+	bob, _ := h.person("bob", bulwark.RoleApprover, sys)
+	carol, _ := h.person("carol", bulwark.RoleApprover, bulwark.Scope{Kind: bulwark.ScopeSystem, Name: "quotes"})
+
+	var v struct {
+		Submission struct {
+			ID, State, RunID string
+			Approvers        []string
+			Reasons          []string
+		}
+		Run *bulwark.Run
+	}
+	code := h.do("POST", "/api/v1/runs?name=og-hang.yaml", alice, drillFile, &v)
+	if code != http.StatusAccepted {
+		var e apiError
+		h.do("POST", "/api/v1/runs?name=og-hang.yaml", alice, drillFile, &e)
+		t.Logf("error: %+v", e)
+	}
+	if code != http.StatusAccepted || v.Submission.State != server.SubmissionAwaitingApproval {
+		t.Fatalf("submit: %d %+v", code, v.Submission)
+	}
+	id := v.Submission.ID
+	var e apiError
+	if code := h.do("POST", "/api/v1/runs/"+id+"/approve", alice, nil, &e); code != http.StatusForbidden || !strings.Contains(e.Error.Message, "submitted") {
+		t.Fatalf("self-approval: %d %+v", code, e)
+	}
+	if code := h.do("POST", "/api/v1/runs/"+id+"/approve", carol, nil, &e); code != http.StatusForbidden {
+		t.Fatalf("approval by an approver of another system: %d %+v", code, e)
+	}
+	var acctOut struct{ Token string }
+	if code := h.do("POST", "/api/v1/tokens", bob, map[string]any{"name": "bob-bot", "role": bulwark.RoleApprover, "scope": sys}, &acctOut); code != http.StatusCreated {
+		t.Fatalf("bob's automation account: %d", code)
+	}
+	acct := acctOut.Token
+	if code := h.do("POST", "/api/v1/runs/"+id+"/approve", acct, nil, &e); code != http.StatusForbidden || !strings.Contains(e.Error.Message, "person") {
+		t.Fatalf("approval by a token-only account: %d %+v", code, e)
+	}
+	code = h.do("POST", "/api/v1/runs/"+id+"/approve", bob, nil, &v)
+	if code != http.StatusCreated || v.Submission.State != server.SubmissionStarted || v.Submission.RunID == "" {
+		t.Fatalf("approval by bob: %d %+v", code, v.Submission)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.do("GET", "/api/v1/runs/"+id, alice, nil, &v)
+		if v.Run != nil && v.Run.State == bulwark.RunFinished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run did not finish: %+v", v.Run)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v.Run.Verdict != bulwark.VerdictPassed {
+		t.Fatalf("verdict %s (%s), want passed", v.Run.Verdict, v.Run.Reason)
+	}
+	resp, err := http.Get(h.http.URL + "/api/v1/runs/" + id + "/report?format=junit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("report without a token: %d", resp.StatusCode)
+	}
+	if code := h.do("GET", "/api/v1/runs/"+id+"/report?format=md&lang=zh-CN", alice, nil, nil); code != http.StatusOK {
+		t.Fatalf("report: %d", code)
+	}
+	// The same file, edited, is a new submission that needs a new approval.
+	code = h.do("POST", "/api/v1/runs", alice, strings.Replace(drillFile, "duration: 1s", "duration: 2s", 1), &v)
+	if code != http.StatusAccepted {
+		t.Fatalf("edited drill: %d %+v, want 202 (the approval bound the old SHA-256)", code, v.Submission)
+	}
+}
+
+func TestRunInABlackoutIsRefusedWithTheCalendarsReason(t *testing.T) {
+	expired := strings.Replace(testCalendar, "2099-12-31T23:59:59Z", "2020-12-31T23:59:59Z", 1)
+	h := newHarness(t, func(h *harness, db *sqlite.DB) {
+		h.srv.RunStore = sqlite.NewRunStore(db)
+		h.srv.Approvals = sqlite.NewApprovalStore(db)
+		cal, err := calendar.Parse("expired.yaml", []byte(expired))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.srv.Gate = server.PolicyGate{Gate: &policy.Gate{Calendars: map[string]*calendar.Calendar{"test": cal}, DefaultCalendar: "test"}}
+	})
+	h.importSample()
+	sys := bulwark.Scope{Kind: bulwark.ScopeSystem, Name: "order-gateway"}
+	alice, _ := h.person("alice", bulwark.RoleOperator, sys)
+	var e apiError
+	code := h.do("POST", "/api/v1/runs", alice, prodDrill("127.0.0.1:1"), &e)
+	if code != http.StatusForbidden || !strings.Contains(e.Error.Message, "validThrough") && !strings.Contains(e.Error.Message, "blackout") {
+		t.Fatalf("run after the calendar's validThrough: %d %+v, want 403 naming the blackout", code, e)
+	}
+	t.Log(e.Error.Message)
+}
