@@ -82,7 +82,7 @@ func prepareHostWide(h *fault.Host, info fault.KindInfo, req fault.Request, res 
 		return nil, fmt.Errorf("prepare %s --host-wide: %w", res.kind, err)
 	}
 	if reserve == 0 {
-		reserve = res.defaultReserve(capacity)
+		reserve = max(res.defaultReserve(capacity), res.minReserve)
 	}
 	if reserve < res.minReserve {
 		return nil, &fault.ParamError{Param: "reserve", Message: fmt.Sprintf("%d %s is below the minimum reserve of %d for --host-wide", reserve, res.unit, res.minReserve)}

@@ -94,6 +94,8 @@ func TestHostWideArithmetic(t *testing.T) {
 		{"pid default reserve", pid("4000"), exhaust.PIDID, map[string]string{"host-wide": "true"}, 3697 - 256, 256},
 		{"pid reserve given", pid("4000"), exhaust.PIDID, map[string]string{"host-wide": "true", "reserve": "1000"}, 3697 - 1000, 1000},
 		// 1000 ports, 2 in use: 998 free; default reserve 5 % = 50.
+		// 200 ports: 5 % is 10, below the minimum of 16.
+		{"port default reserve at least the minimum", port("40000 40199"), exhaust.PortID, map[string]string{"host-wide": "true"}, 198 - 16, 16},
 		{"port default reserve", port("40000 40999"), exhaust.PortID, map[string]string{"host-wide": "true"}, 998 - 50, 50},
 		{"port reserve share", port("40000 40999"), exhaust.PortID, map[string]string{"host-wide": "true", "reserve": "10%"}, 998 - 100, 100},
 		{"port count", port("40000 40999"), exhaust.PortID, map[string]string{"host-wide": "true", "count": "500"}, 500, 50},
