@@ -259,8 +259,17 @@ func actionName(a string) string {
 	return a
 }
 
-// Start listens and serves the API.
-func (app *App) Start() error { return app.Server.Open() }
+// Start listens and serves the API, and finishes in the background the
+// runs a killed server process left behind.
+func (app *App) Start() error {
+	if err := app.Server.Open(); err != nil {
+		return err
+	}
+	if host, err := os.Hostname(); err == nil {
+		go app.Server.runs.cleanup(context.Background(), host)
+	}
+	return nil
+}
 
 // Close stops the server and closes the store, flushing the audit spool.
 func (app *App) Close(ctx context.Context) error {

@@ -18,6 +18,10 @@ type remoteExecutor struct {
 	run    *pendingRun
 	mu     sync.Mutex
 	agents map[string]FleetAgent // by hostname
+	// all includes disconnected agents (for finishing runs after a
+	// restart: their desired sets still change, and their leases recover
+	// what they hold).
+	all bool
 }
 
 // Hosts implements engine.Executor: every known agent, by hostname, with
@@ -32,7 +36,7 @@ func (e *remoteExecutor) Hosts(ctx context.Context) ([]engine.Host, error) {
 	e.agents = map[string]FleetAgent{}
 	var out []engine.Host
 	for _, a := range agents {
-		if !a.Connected {
+		if !a.Connected && !e.all {
 			continue
 		}
 		e.agents[a.Hostname] = a

@@ -262,3 +262,27 @@ func (s *runIDStore) CreateRun(ctx context.Context, r *bulwark.Run) error {
 	}
 	return err
 }
+
+// cleanup finishes the runs a killed server left behind: it takes their
+// faults out of the agents' desired sets, waits a bounded time for the
+// agents to report them recovered, and ends each run with the verdict
+// error. It runs once at start, in the background.
+func (m *runManager) cleanup(ctx context.Context, hostname string) {
+	if m.s.RunStore == nil || m.s.Fleet == nil {
+		return
+	}
+	ex := &remoteExecutor{s: m.s, run: &pendingRun{}, all: true}
+	if _, err := ex.Hosts(ctx); err != nil {
+		m.s.Logger.Error("finish runs of a previous server process", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	done, err := engine.Cleanup(ctx, m.s.RunStore, ex, hostname)
+	if err != nil {
+		m.s.Logger.Error("finish runs of a previous server process", "err", err)
+	}
+	for _, r := range done {
+		m.s.record(ctx, bulwark.Principal{ID: "bulwark-server", Kind: bulwark.PrincipalSystem}, "run.finish", "run/"+r.ID, nil, "error", r.Reason)
+	}
+}
