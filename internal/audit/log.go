@@ -172,7 +172,14 @@ func (l *Log) pending() ([]Entry, error) {
 	}
 	es, err := l.spool.read()
 	if err != nil {
-		return nil, err
+		// A corrupt spool must not stop auditing: it is kept aside, whole,
+		// for a person to look at, and recording goes on.
+		aside, rerr := l.spool.setAside(l.opts.Now())
+		if rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		l.opts.Logger.Error("audit spool unreadable; set aside, its entries are not in the chain", "file", aside, "err", err)
+		es = nil
 	}
 	l.spoolChecked, l.spooled = true, len(es)
 	return es, nil

@@ -334,3 +334,27 @@ func TestForcedCheckpoint(t *testing.T) {
 		t.Fatalf("Log.Verify = %+v, %v", rep, err)
 	}
 }
+
+// A spool with a bad line in the middle cannot be replayed in order: it is
+// set aside, whole, and recording goes on.
+func TestCorruptSpoolIsSetAside(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "audit.spool")
+	e := entry(1)
+	e.ID, e.Time, e.Alg = bulwark.NewID(), time.Now().UTC(), audit.AlgSHA256
+	writeSpool(t, path, e)
+	fh, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	fh.WriteString("not json\n")
+	fh.Close()
+	got, err := f.log(100).Record(context.Background(), entry(2))
+	if err != nil || got.Seq != 1 {
+		t.Fatalf("Record with a corrupt spool = seq %d, %v; want seq 1", got.Seq, err)
+	}
+	aside, _ := filepath.Glob(path + ".bad-*")
+	if len(aside) != 1 {
+		t.Fatalf("spool set aside as %v, want one file", aside)
+	}
+	if b, _ := os.ReadFile(aside[0]); !strings.Contains(string(b), "not json") || !strings.Contains(string(b), e.ID) {
+		t.Fatalf("set-aside spool lost its contents: %q", b)
+	}
+}

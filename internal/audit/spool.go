@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // spool is a JSON-lines file of entries that could not reach the store,
@@ -76,6 +77,16 @@ func (s *spool) clear() error {
 		return fmt.Errorf("clear audit spool: %w", err)
 	}
 	return syncDir(filepath.Dir(s.path))
+}
+
+// setAside renames an unreadable spool to <path>.bad-<time> and returns
+// the new name.
+func (s *spool) setAside(now time.Time) (string, error) {
+	aside := s.path + ".bad-" + now.UTC().Format("20060102T150405.000000000Z")
+	if err := os.Rename(s.path, aside); err != nil {
+		return "", fmt.Errorf("set audit spool aside: %w", err)
+	}
+	return aside, syncDir(filepath.Dir(s.path))
 }
 
 func syncDir(dir string) error {

@@ -14,6 +14,9 @@ type VerifyOptions struct {
 	// still compared with the chain, but their signatures are not checked,
 	// and the report says so.
 	PublicKey ed25519.PublicKey
+	// OldKeys are keys used before a rotation: a checkpoint is verified
+	// with the key its KeyID names, among PublicKey and OldKeys.
+	OldKeys []ed25519.PublicKey
 	// CheckpointFile is a FileSink's file: the copy kept outside the
 	// database, which is what detects a recomputed chain or a truncated
 	// tail when the database's own checkpoints were rewritten too.
@@ -74,8 +77,8 @@ func Verify(ctx context.Context, store Store, opts VerifyOptions) (Report, error
 	if err != nil {
 		return Report{}, err
 	}
-	v.checkpoints(cps, last, opts.PublicKey)
-	if opts.PublicKey == nil && len(cps) > 0 {
+	v.checkpoints(cps, last, keyring(opts))
+	if keyring(opts) == nil && len(cps) > 0 {
 		v.rep.Warnings = append(v.rep.Warnings, "no public key: checkpoint signatures were not checked")
 	}
 	v.rep.OK = v.rep.FirstBadSeq == 0
@@ -135,11 +138,11 @@ func (v *verifier) walk(ctx context.Context, store Store) (int64, error) {
 }
 
 // checkpoints checks each checkpoint, in seq order, against the chain.
-func (v *verifier) checkpoints(cps []sourced, last int64, pub ed25519.PublicKey) {
+func (v *verifier) checkpoints(cps []sourced, last int64, keys map[string]ed25519.PublicKey) {
 	good := int64(0) // the last checkpointed seq whose hash matched
 	for _, c := range cps {
-		if pub != nil {
-			if err := c.VerifySignature(pub); err != nil {
+		if keys != nil {
+			if err := verifyWith(keys, c.Checkpoint); err != nil {
 				v.bad(max(c.Seq, 1), "checkpoint at seq %d (%s, key %s): %v", c.Seq, c.from, c.KeyID, err)
 				continue
 			}
@@ -162,4 +165,33 @@ func (v *verifier) checkpoints(cps []sourced, last int64, pub ed25519.PublicKey)
 	if last > good {
 		v.rep.Warnings = append(v.rep.Warnings, fmt.Sprintf("entries %d..%d follow the last matching checkpoint: deleting them would not be detected", good+1, last))
 	}
+}
+
+// keyring maps key ids to the keys of opts; nil when there are none.
+func keyring(opts VerifyOptions) map[string]ed25519.PublicKey {
+	if opts.PublicKey == nil && len(opts.OldKeys) == 0 {
+		return nil
+	}
+	keys := map[string]ed25519.PublicKey{}
+	for _, k := range append([]ed25519.PublicKey{opts.PublicKey}, opts.OldKeys...) {
+		if k != nil {
+			keys[KeyID(k)] = k
+		}
+	}
+	return keys
+}
+
+// verifyWith checks c's signature with the key its KeyID names. A KeyID
+// that names none is tried against every key, so a forged KeyID still
+// fails on the signature, not on the name.
+func verifyWith(keys map[string]ed25519.PublicKey, c Checkpoint) error {
+	if k, ok := keys[c.KeyID]; ok {
+		return c.VerifySignature(k)
+	}
+	for _, k := range keys {
+		if c.VerifySignature(k) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("signature does not verify with the public key (signed by unknown key %s)", c.KeyID)
 }

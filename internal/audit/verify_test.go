@@ -220,3 +220,23 @@ func appendBatch(t testing.TB, f *fixture, n int) {
 		}
 	}
 }
+
+// After a key rotation the old checkpoints verify with the old key, found
+// by their key id; without it they are reported.
+func TestVerifyAfterKeyRotation(t *testing.T) {
+	f := newFixture(t)
+	oldKey := f.key
+	record(t, f.log(5), 1, 10)
+	_, f.key, _ = ed25519.GenerateKey(rand.Reader)
+	record(t, f.log(5), 11, 20)
+	rep, err := audit.Verify(context.Background(), f.store, audit.VerifyOptions{
+		PublicKey: f.key.Public().(ed25519.PublicKey), OldKeys: []ed25519.PublicKey{oldKey.Public().(ed25519.PublicKey)},
+		CheckpointFile: f.cpFile,
+	})
+	if err != nil || !rep.OK || rep.Checkpoints != 8 {
+		t.Fatalf("with both keys: %+v, %v", rep, err)
+	}
+	if rep := f.verify(t); rep.OK || rep.FirstBadSeq != 5 || !strings.Contains(rep.Problem, "unknown key") {
+		t.Fatalf("with the new key only: %+v; want seq 5 signed by an unknown key", rep)
+	}
+}

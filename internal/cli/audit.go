@@ -29,8 +29,9 @@ func auditCommand(g *globals) *cobra.Command {
 }
 
 type auditVerifyOptions struct {
-	db, checkpoints, publicKey string
-	json                       bool
+	db, checkpoints string
+	publicKeys      []string
+	json            bool
 }
 
 func auditVerifyCommand(g *globals) *cobra.Command {
@@ -46,7 +47,7 @@ checkpoint: the database's own and, with --checkpoints, the exported copy
 		flags: func(c *cobra.Command) {
 			c.Flags().StringVar(&o.db, "db", "", "database, sqlite:PATH (env BULWARK_DB, default the state directory's bulwark.db)")
 			c.Flags().StringVar(&o.checkpoints, "checkpoints", "", "exported checkpoint file (JSON lines) to check against")
-			c.Flags().StringVar(&o.publicKey, "public-key", "", "ed25519 public key (PEM) that signed the checkpoints")
+			c.Flags().StringArrayVar(&o.publicKeys, "public-key", nil, "ed25519 public key (PEM) that signed the checkpoints; repeat for keys used before a rotation")
 			c.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
 		},
 		run: func(ctx context.Context, _ []string) error { return runAuditVerify(ctx, g, o, g.env.Stdout) },
@@ -59,9 +60,15 @@ func runAuditVerify(ctx context.Context, g *globals, o auditVerifyOptions, w io.
 		return err
 	}
 	opts := audit.VerifyOptions{CheckpointFile: o.checkpoints}
-	if o.publicKey != "" {
-		if opts.PublicKey, err = audit.LoadPublicKey(o.publicKey); err != nil {
+	for i, path := range o.publicKeys {
+		k, err := audit.LoadPublicKey(path)
+		if err != nil {
 			return usagef("--public-key: %s", bulwark.ErrorMessage(err))
+		}
+		if i == 0 {
+			opts.PublicKey = k
+		} else {
+			opts.OldKeys = append(opts.OldKeys, k)
 		}
 	}
 	db := sqlite.NewDB(path)
