@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/nftables"
+
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
 	"github.com/bulwarkhq/bulwark/internal/fault/netfault/nft"
@@ -30,8 +32,12 @@ func describe(d *partitionV1, st *nft.State, r *fault.Receipt) []bulwark.Evidenc
 			rules[i] = fmt.Sprintf("[%d] %s", rule.Handle, rule.Text)
 			pkts += rule.Packets
 		}
-		ev = append(ev, fault.Evidence("chain "+ch.Name, true, "hook %s priority %d policy accept, %d rules, %d packets cut so far: %s",
-			hookName(ch), int32(ch.Priority), len(ch.Rules), pkts, strings.Join(rules, "; ")))
+		verb := "cut"
+		if len(d.classify) > 0 {
+			verb = "classified"
+		}
+		ev = append(ev, fault.Evidence("chain "+ch.Name, true, "hook %s priority %d policy accept, %d rules, %d packets %s so far: %s",
+			hookName(ch), int32(ch.Priority), len(ch.Rules), pkts, verb, strings.Join(rules, "; ")))
 	}
 	for _, s := range st.Sets {
 		ev = append(ev, fault.Evidence("set "+s.Name, true, "%s%s: %s", s.Key, setFlags(s), strings.Join(elementsText(s), ", ")))
@@ -42,6 +48,9 @@ func describe(d *partitionV1, st *nft.State, r *fault.Receipt) []bulwark.Evidenc
 }
 
 func hookName(ch nft.ChainState) string {
+	if ch.Hook == *nftables.ChainHookPostrouting {
+		return "postrouting"
+	}
 	switch ch.Name {
 	case chainEgress:
 		return "output"

@@ -55,6 +55,17 @@ type partitionV1 struct {
 	// with probability randomDrop/lossModulus. net.loss sets it from its own
 	// receipt; it is never part of a net.partition receipt.
 	randomDrop uint32
+	// classify, when set, makes the rules classify packets instead of
+	// cutting them: a matching packet leaving through one of these
+	// interfaces gets skb->priority set to that interface's fault class.
+	// The shaping kinds set it from their own receipt.
+	classify []ifClass
+}
+
+// ifClass is the htb class a shaping fault owns on one interface.
+type ifClass struct {
+	Index   int
+	ClassID uint32
 }
 
 // Info implements fault.Kind.

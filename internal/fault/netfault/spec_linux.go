@@ -69,6 +69,11 @@ func (d *partitionV1) portRange() (bulwark.PortRange, error) {
 }
 
 func (d *partitionV1) chains() []nft.Chain {
+	if len(d.classify) > 0 {
+		// After routing and every output filter, so that the packet's
+		// interface is known and nothing later resets the priority.
+		return []nft.Chain{{Name: chainEgress, Hook: *nftables.ChainHookPostrouting, Priority: *nftables.ChainPriorityFilter}}
+	}
 	var out []nft.Chain
 	if d.Direction == DirEgress || d.Direction == DirBoth {
 		out = append(out, nft.Chain{Name: chainEgress, Hook: *nftables.ChainHookOutput, Priority: *nftables.ChainPriorityFilter})
@@ -118,6 +123,10 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			if !port.IsZero() {
 				r.Exprs = append(r.Exprs, nft.PortIn(false, port.First, port.Last)...)
 			}
+			if len(d.classify) > 0 {
+				out = append(out, classifyRules(r, d.classify)...)
+				continue
+			}
 			r.Exprs = append(r.Exprs, nft.Counter()...)
 			if d.randomDrop > 0 {
 				// Counted before and after the draw: what the rule saw and what it dropped.
@@ -127,6 +136,16 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			r.Exprs = append(r.Exprs, d.verdict(proto)...)
 			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// classifyRules turns one match into a rule per interface that counts the
+// packets leaving through it and sets their priority to its class.
+func classifyRules(match nft.Rule, classes []ifClass) []nft.Rule {
+	out := make([]nft.Rule, 0, len(classes))
+	for _, c := range classes {
+		out = append(out, nft.NewRule(match.Exprs, nft.OutIf(c.Index), nft.Counter(), nft.SetPriority(c.ClassID)))
 	}
 	return out
 }

@@ -43,6 +43,7 @@ const (
 	addrValue
 	uint32Value
 	iftypeValue
+	ifindexValue
 )
 
 type renderer struct {
@@ -80,6 +81,8 @@ func (r *renderer) add(e expr.Any) {
 		r.regs[e.Register] = loaded{numgenText(e), uint32Value}
 	case *expr.Byteorder:
 		r.byteorder(e)
+	case *expr.Immediate:
+		r.regs[e.Register] = loaded{immediateText(e.Data), rawValue}
 	case *expr.Counter:
 		r.parts = append(r.parts, "counter")
 	case *expr.Verdict:
@@ -93,7 +96,12 @@ func (r *renderer) add(e expr.Any) {
 
 func (r *renderer) meta(e *expr.Meta) {
 	if e.SourceRegister {
-		r.parts = append(r.parts, fmt.Sprintf("meta set key%d", e.Key))
+		v := r.regs[e.Register].name
+		if e.Key == expr.MetaKeyPRIORITY {
+			r.parts = append(r.parts, "meta priority set "+v)
+			return
+		}
+		r.parts = append(r.parts, fmt.Sprintf("meta set key%d %s", e.Key, v))
 		return
 	}
 	switch e.Key {
@@ -103,6 +111,8 @@ func (r *renderer) meta(e *expr.Meta) {
 		r.regs[e.Register] = loaded{"meta l4proto", l4protoValue}
 	case expr.MetaKeyIIFTYPE:
 		r.regs[e.Register] = loaded{"meta iiftype", iftypeValue}
+	case expr.MetaKeyOIF:
+		r.regs[e.Register] = loaded{"meta oif", ifindexValue}
 	default:
 		r.regs[e.Register] = loaded{fmt.Sprintf("meta key%d", e.Key), rawValue}
 	}
@@ -149,11 +159,24 @@ func (r *renderer) value(k valueKind, b []byte) string {
 		return strconv.Itoa(int(binary.BigEndian.Uint16(b)))
 	case k == iftypeValue && len(b) == 2 && binary.NativeEndian.Uint16(b) == unix.ARPHRD_LOOPBACK:
 		return "loopback"
+	case k == ifindexValue && len(b) == 4:
+		return strconv.FormatUint(uint64(binary.NativeEndian.Uint32(b)), 10)
 	case k == uint32Value && len(b) == 4:
 		return strconv.FormatUint(uint64(binary.BigEndian.Uint32(b)), 10)
 	case k == addrValue && (len(b) == 4 || len(b) == 16):
 		a, _ := netip.AddrFromSlice(b)
 		return a.String()
+	}
+	return "0x" + hex.EncodeToString(b)
+}
+
+// immediateText renders a 32-bit immediate as the tc class id it is in
+// "meta priority set b0b:2" (host byte order, major:minor in hex); other
+// sizes in hex.
+func immediateText(b []byte) string {
+	if len(b) == 4 {
+		v := binary.NativeEndian.Uint32(b)
+		return fmt.Sprintf("%x:%x", v>>16, v&0xffff)
 	}
 	return "0x" + hex.EncodeToString(b)
 }

@@ -147,3 +147,23 @@ func FromLoopback() []expr.Any {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.NativeEndian.AppendUint16(nil, unix.ARPHRD_LOOPBACK)},
 	}
 }
+
+// OutIf matches packets leaving through the interface with the given index
+// ("meta oif 3"). Indexes are per namespace and change when an interface is
+// re-created, which is what a fault on one interface wants.
+func OutIf(index int) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyOIF, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.NativeEndian.AppendUint32(nil, uint32(index))},
+	}
+}
+
+// SetPriority sets the packet's skb->priority ("meta priority set
+// b0b:2"); a classful root qdisc whose handle is the value's major puts
+// the packet into the class it names.
+func SetPriority(classid uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Immediate{Register: 1, Data: binary.NativeEndian.AppendUint32(nil, classid)},
+		&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: 1},
+	}
+}

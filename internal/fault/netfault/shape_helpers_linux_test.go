@@ -1,0 +1,172 @@
+//go:build linux
+
+package netfault_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault/netfault/internal/nstest"
+	"github.com/bulwarkhq/bulwark/internal/hostmgr"
+)
+
+// pair is a namespace the faults act in (ns) joined by a veth pair to a
+// peer namespace, with IPv4 10.88.0.1/24 ↔ 10.88.0.2/24 and IPv6
+// fd88::1/64 ↔ fd88::2/64 (no duplicate address detection).
+type pair struct {
+	ns, peer *nstest.NS
+	link     string // ns's end
+}
+
+const (
+	peer4 = "10.88.0.2"
+	peer6 = "fd88::2"
+)
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	nstest.Require(t)
+	p := &pair{ns: nstest.New(t), peer: nstest.New(t)}
+	nstest.Veth(t, p.ns, p.peer, "10.88.0.1/24", "10.88.0.2/24")
+	for _, e := range []struct {
+		ns   *nstest.NS
+		cidr string
+	}{{p.ns, "fd88::1/64"}, {p.peer, "fd88::2/64"}} {
+		h, err := netlink.NewHandleAt(netns.NsHandle(e.ns.FD))
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, err := h.LinkList()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range links {
+			if l.Type() != "veth" {
+				continue
+			}
+			if e.ns == p.ns {
+				p.link = l.Attrs().Name
+			}
+			a, _ := netlink.ParseAddr(e.cidr)
+			a.Flags = unix.IFA_F_NODAD
+			if err := h.AddrAdd(l, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.Close()
+	}
+	return p
+}
+
+// sink accepts TCP connections (or receives UDP datagrams) in the peer on
+// addr and counts the bytes.
+type sink struct{ n atomic.Int64 }
+
+func (p *pair) tcpSink(t *testing.T, addr string) *sink {
+	t.Helper()
+	s := &sink{}
+	var l net.Listener
+	if err := p.peer.Do(func() (err error) { l, err = net.Listen("tcp", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					s.n.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return s
+}
+
+func (p *pair) udpSink(t *testing.T, addr string) *sink {
+	t.Helper()
+	s := &sink{}
+	var pc net.PacketConn
+	if err := p.peer.Do(func() (err error) { pc, err = net.ListenPacket("udp", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			s.n.Add(int64(n))
+		}
+	}()
+	return s
+}
+
+// rate sends from ns to addr over network as fast as it can for warm plus
+// window and returns the bytes per second the sink received in the window.
+func (p *pair) rate(t *testing.T, s *sink, network, addr string, warm, window time.Duration) float64 {
+	t.Helper()
+	var c net.Conn
+	if err := p.ns.Do(func() (err error) { c, err = net.DialTimeout(network, addr, 2*time.Second); return err }); err != nil {
+		t.Fatalf("dial %s %s: %v", network, addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1200) // one datagram, or a TCP write
+		for ctx.Err() == nil {
+			_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, err := c.Write(buf); err != nil && !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.ECONNREFUSED) && !isTimeout(err) {
+				return
+			}
+		}
+	}()
+	time.Sleep(warm)
+	n0, t0 := s.n.Load(), time.Now()
+	time.Sleep(window)
+	n1, t1 := s.n.Load(), time.Now()
+	cancel()
+	<-done
+	c.Close()
+	return float64(n1-n0) / t1.Sub(t0).Seconds()
+}
+
+// injectKind injects a fault of any kind and checks it is active with
+// passing evidence.
+func injectKind(t testing.TB, m *hostmgr.Manager, kind string, params map[string]string, d time.Duration) *bulwark.Fault {
+	t.Helper()
+	f, err := m.Inject(context.Background(), bulwark.FaultSpec{Kind: kind, Params: params, Duration: bulwark.Duration(d)})
+	if err != nil {
+		t.Fatalf("inject %s %v: %v", kind, params, err)
+	}
+	if f.State != bulwark.StateActive {
+		t.Fatalf("inject %s %v: state %s", kind, params, f.State)
+	}
+	for _, e := range f.Evidence {
+		if !e.OK {
+			t.Fatalf("inject %s %v: failing evidence %+v", kind, params, e)
+		}
+	}
+	return f
+}
