@@ -102,8 +102,11 @@ func pressureCgroup(h *fault.Host, hy *cgroup.Hierarchy, p *PressureParams, d *r
 		}
 	}
 	if hy.IsRoot(cg) {
-		return "", &fault.ParamError{Param: param, Message: what + ", the root memory cgroup: it has no memory cgroup of its own, " +
-			"so pressure there would be host-wide (use mem.fill for that, or run the target in a cgroup of its own)"}
+		msg := fmt.Sprintf("%s is the root memory cgroup: pressure there would be host-wide (use mem.fill for that)", cg)
+		if d.Target != nil {
+			msg = fmt.Sprintf("pid %d is in the root memory cgroup (%s): it has no memory cgroup of its own, so pressure there would be host-wide (use mem.fill for that, or run the target in a cgroup of its own)", p.PID, cg)
+		}
+		return "", &fault.ParamError{Param: param, Message: msg}
 	}
 	if own, err := hy.ProcessCgroup(os.Getpid(), "memory"); err == nil && cgroup.Within(own, cg) {
 		return "", &fault.ParamError{Param: param, Message: fmt.Sprintf("%s, which holds bulwark itself (pid %d, in %s): pressure there would press on the agent", what, os.Getpid(), own)}
