@@ -132,8 +132,8 @@ func countFDs(t *testing.T, pid int) int {
 
 // TestPortHostWide uses up the sandbox network namespace's ephemeral range
 // (200 ports) but a reserve of 20, for every destination: exactly 20
-// connects to each of two destinations succeed, then EADDRNOTAVAIL; after
-// recover they work again.
+// connects to each of two IPv4 destinations and one IPv6 destination
+// succeed, then EADDRNOTAVAIL; after recover they work again.
 func TestPortHostWide(t *testing.T) {
 	testutil.Require(t, "root", "netns")
 	if !testutil.Sandbox(t) {
@@ -141,6 +141,8 @@ func TestPortHostWide(t *testing.T) {
 	}
 	h := faulttest.SandboxHost(t)
 	portSetup(nil)(t, h)
+	const v6Dest = "[::1]:39997"
+	listen(t, v6Dest)
 	m := sandboxManager(t, h)
 	f, p := injectHW(t, m, exhaust.PortID, map[string]string{"reserve": "20"})
 	var conns []net.Conn
@@ -152,7 +154,7 @@ func TestPortHostWide(t *testing.T) {
 	}()
 	// An ephemeral port serves one connection per destination, so the
 	// reserve of 20 ports is 20 connects to each destination, no more.
-	for _, dest := range []string{testDest, testOtherDest} {
+	for _, dest := range []string{testDest, testOtherDest, v6Dest} {
 		n := 0
 		var last error
 		for ; n < 200; n++ {
