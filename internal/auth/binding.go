@@ -39,16 +39,24 @@ func (s *Service) handleListBindings(r *http.Request, p bulwark.Principal) (int,
 
 // adminSomewhere returns EFORBIDDEN unless p is admin on some scope.
 func (s *Service) adminSomewhere(ctx context.Context, p bulwark.Principal) error {
+	return s.AllowedSomewhere(ctx, p, bulwark.RoleAdmin)
+}
+
+// AllowedSomewhere returns EFORBIDDEN unless p holds need (or a role that
+// satisfies it) on at least one scope: the coarse check an endpoint makes
+// before it does work whose resources it learns only later (a selector
+// resolved to hosts), so that a viewer gets 403, not a selection error.
+func (s *Service) AllowedSomewhere(ctx context.Context, p bulwark.Principal, need bulwark.Role) error {
 	bs, err := s.store.RoleBindings(ctx, p.ID)
 	if err != nil {
 		return err
 	}
 	for _, b := range bs {
-		if b.Role == bulwark.RoleAdmin && s.authz.Allowed(ctx, p, bulwark.RoleAdmin, ScopeResource(b.Scope)) == nil {
+		if satisfies(b.Role, need) && s.authz.Allowed(ctx, p, need, ScopeResource(b.Scope)) == nil {
 			return nil
 		}
 	}
-	return bulwark.Errorf(bulwark.EFORBIDDEN, "%s %q needs role admin on some scope", p.Kind, p.Name)
+	return bulwark.Errorf(bulwark.EFORBIDDEN, "%s %q needs role %s on some scope", p.Kind, p.Name, need)
 }
 
 // bindingRequest is the body of POST /api/v1/rolebindings. Subject is a

@@ -53,6 +53,9 @@ func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.Auth.AllowedSomewhere(r.Context(), p, bulwark.RoleOperator); err != nil {
+		return err
+	}
 	var req faultRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err

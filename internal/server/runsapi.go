@@ -43,6 +43,9 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.Auth.AllowedSomewhere(r.Context(), p, bulwark.RoleOperator); err != nil {
+		return err
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return err

@@ -22,6 +22,8 @@ import (
 type Auth interface {
 	Authenticate(next http.Handler) http.Handler
 	Allowed(ctx context.Context, p bulwark.Principal, need bulwark.Role, res bulwark.Resource) error
+	// AllowedSomewhere checks p holds need on at least one scope.
+	AllowedSomewhere(ctx context.Context, p bulwark.Principal, need bulwark.Role) error
 	Routes(mux *http.ServeMux)
 }
 

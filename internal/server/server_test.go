@@ -228,6 +228,10 @@ func TestFaultsPolicyHaltAndBlastRadius(t *testing.T) {
 		Faults []struct{ ID, Agent, Hostname, State string }
 	}
 	var e apiError
+	viewer := h.token(bulwark.RoleViewer, bulwark.Scope{Kind: bulwark.ScopeGlobal})
+	if code := h.do("POST", "/api/v1/faults", viewer, req(map[string]string{"rack": "nowhere"}), &e); code != http.StatusForbidden {
+		t.Fatalf("a viewer's inject, selecting nothing: %d %+v, want 403 before the selection", code, e)
+	}
 	// Both og-api hosts are the whole unit: refused, never truncated.
 	if code := h.do("POST", "/api/v1/faults", op, req(map[string]string{"unit": "og-api"}), &e); code != http.StatusForbidden || !strings.Contains(e.Error.Message, "blast radius") {
 		t.Fatalf("whole unit: %d %+v", code, e)
