@@ -3,8 +3,14 @@
 package netfault_test
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/testutil"
 )
 
 // frame is what htb charges for a full TCP segment of 1448 bytes over
@@ -35,4 +41,87 @@ func TestBandwidthCapsTCP(t *testing.T) {
 	if after := p.rate(t, s, "tcp", peer4+":9000", 200*time.Millisecond, 500*time.Millisecond); after < 5e6 {
 		t.Errorf("after recover the flow runs at %.0f B/s (before the fault %.0f): still capped", after, free)
 	}
+}
+
+// TestBandwidthComposes runs two faults on one interface whose root is a
+// tbf someone else set up: each flow gets its own cap, the first recover
+// leaves the second fault alone, and the last puts the tbf back exactly.
+func TestBandwidthComposes(t *testing.T) {
+	p := newPair(t)
+	idx := p.linkIndex(t)
+	tbf := &netlink.Tbf{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: idx, Handle: netlink.MakeHandle(7, 0), Parent: netlink.HANDLE_ROOT},
+		Rate: 125_000_000, Limit: 1_000_000, Buffer: 200_000}
+	if err := p.handle(t).QdiscAdd(tbf); err != nil {
+		t.Fatal(err)
+	}
+	p.settle(t)
+	before := testutil.Snapshot(t, testutil.SnapshotOptions{NetNSFd: p.ns.FD, NoProcs: true})
+	s0, s1 := p.tcpSink(t, peer4+":9000"), p.tcpSink(t, peer4+":9001")
+	h := newHost(t, p.ns)
+	m := openManager(t, h)
+	f1 := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4, "port": "9000", "protocol": "tcp"}, time.Minute)
+	f2 := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "16mbit", "destination": peer4, "port": "9001", "protocol": "tcp"}, time.Minute)
+	within(t, "9000 through 8mbit", p.rate(t, s0, "tcp", peer4+":9000", time.Second, 1500*time.Millisecond), 1e6*tcpPayload/tcpFrame, 0.05)
+	within(t, "9001 through 16mbit", p.rate(t, s1, "tcp", peer4+":9001", time.Second, 1500*time.Millisecond), 2e6*tcpPayload/tcpFrame, 0.05)
+	recoverFault(t, m, f1.ID)
+	if r := p.rate(t, s0, "tcp", peer4+":9000", 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("9000 after its fault's recover: %.0f B/s, still capped", r)
+	}
+	within(t, "9001 after the other fault's recover", p.rate(t, s1, "tcp", peer4+":9001", time.Second, 1500*time.Millisecond), 2e6*tcpPayload/tcpFrame, 0.05)
+	recoverFault(t, m, f2.ID)
+	testutil.AssertUnchanged(t, before)
+}
+
+// TestBandwidthIPv6UDP caps a UDP flow to an IPv6 address and leaves the
+// same port over IPv4 alone.
+func TestBandwidthIPv6UDP(t *testing.T) {
+	p := newPair(t)
+	s6, s4 := p.udpSink(t, "["+peer6+"]:9002"), p.udpSink(t, peer4+":9002")
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer6, "port": "9002", "protocol": "udp"}, time.Minute)
+	// 1200 bytes of payload in 1200 + 8 (UDP) + 40 (IPv6) + 14 (Ethernet).
+	within(t, "udp over ipv6 through 8mbit", p.rate(t, s6, "udp", "["+peer6+"]:9002", 500*time.Millisecond, 1500*time.Millisecond), 1e6*1200/1262, 0.05)
+	if r := p.rate(t, s4, "udp", peer4+":9002", 200*time.Millisecond, 500*time.Millisecond); r < 3e6 {
+		t.Errorf("udp over ipv4 is not the fault's but runs at %.0f B/s", r)
+	}
+	recoverFault(t, m, f.ID)
+}
+
+// TestBandwidthKeepsManagement caps everything on the interface but the
+// management port.
+func TestBandwidthKeepsManagement(t *testing.T) {
+	p := newPair(t)
+	s0, s1 := p.tcpSink(t, peer4+":9000"), p.tcpSink(t, peer4+":9001")
+	h := newHost(t, p.ns)
+	h.Management.TCPPorts = []uint16{9001}
+	m := openManager(t, h)
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "interface": p.link}, time.Minute)
+	within(t, "9000 through 8mbit", p.rate(t, s0, "tcp", peer4+":9000", time.Second, 1500*time.Millisecond), 1e6*tcpPayload/tcpFrame, 0.05)
+	if r := p.rate(t, s1, "tcp", peer4+":9001", 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("the management port runs at %.0f B/s: capped", r)
+	}
+	recoverFault(t, m, f.ID)
+}
+
+// TestBandwidthExpiresInKernel injects a short fault and lets the manager
+// die without recovering: the kernel's element timeouts end the cap by
+// themselves, and a later sweep removes what is left.
+func TestBandwidthExpiresInKernel(t *testing.T) {
+	p := newPair(t)
+	p.settle(t)
+	before := testutil.Snapshot(t, testutil.SnapshotOptions{NetNSFd: p.ns.FD, NoProcs: true})
+	s := p.tcpSink(t, peer4+":9000")
+	h := newHost(t, p.ns)
+	m := openManager(t, h)
+	injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4}, time.Second)
+	m.Close() // as if the agent were killed: nothing recovers
+	time.Sleep(2500 * time.Millisecond)
+	if r := p.rate(t, s, "tcp", peer4+":9000", 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("after the kernel expiry the flow runs at %.0f B/s: still capped", r)
+	}
+	m2 := openManager(t, h)
+	if swept, err := m2.Sweep(context.Background()); err != nil || len(swept) != 1 || swept[0].State != bulwark.StateRecovered {
+		t.Fatalf("sweep: %v %+v", err, swept)
+	}
+	testutil.AssertUnchanged(t, before)
 }

@@ -170,3 +170,63 @@ func injectKind(t testing.TB, m *hostmgr.Manager, kind string, params map[string
 	}
 	return f
 }
+
+func (p *pair) handle(t *testing.T) *netlink.Handle {
+	t.Helper()
+	h, err := netlink.NewHandleAt(netns.NsHandle(p.ns.FD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (p *pair) linkIndex(t *testing.T) int {
+	t.Helper()
+	l, err := p.handle(t).LinkByName(p.link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Attrs().Index
+}
+
+// settle waits (bounded) until the link is running with its IPv6
+// link-local address out of duplicate address detection and a local route
+// for each IPv6 address, which the kernel adds a moment after the link
+// comes up: a snapshot taken before would count them as residue.
+func (p *pair) settle(t *testing.T) {
+	t.Helper()
+	h := p.handle(t)
+	for range 300 {
+		if p.settled(t, h) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s did not settle (running, IPv6 addresses with local routes) within 3s", p.link)
+}
+
+func (p *pair) settled(t *testing.T, h *netlink.Handle) bool {
+	l, err := h.LinkByName(p.link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := h.AddrList(l, netlink.FAMILY_V6)
+	if l.Attrs().RawFlags&unix.IFF_RUNNING == 0 || len(addrs) < 2 {
+		return false
+	}
+	routes, _ := h.RouteListFiltered(netlink.FAMILY_V6, &netlink.Route{Table: unix.RT_TABLE_LOCAL}, netlink.RT_FILTER_TABLE)
+	for _, a := range addrs {
+		if a.Flags&unix.IFA_F_TENTATIVE != 0 {
+			return false
+		}
+		found := false
+		for _, r := range routes {
+			found = found || r.Dst != nil && r.Dst.IP.Equal(a.IP)
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
