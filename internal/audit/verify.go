@@ -73,11 +73,11 @@ func Verify(ctx context.Context, store Store, opts VerifyOptions) (Report, error
 	for _, c := range cps {
 		v.hashAt[c.Seq] = ""
 	}
-	last, err := v.walk(ctx, store)
+	last, err := v.walkFrom(ctx, store, 1, "")
 	if err != nil {
 		return Report{}, err
 	}
-	v.checkpoints(cps, last, keyring(opts))
+	v.checkpointsFrom(cps, 0, last, keyring(opts))
 	if keyring(opts) == nil && len(cps) > 0 {
 		v.rep.Warnings = append(v.rep.Warnings, "no public key: checkpoint signatures were not checked")
 	}
@@ -110,10 +110,17 @@ func collectCheckpoints(ctx context.Context, store Store, opts VerifyOptions) ([
 	return cps, nil
 }
 
-// walk recomputes the chain entry by entry and returns the last seq seen.
-func (v *verifier) walk(ctx context.Context, store Store) (int64, error) {
-	expected, prevHash := int64(1), ""
-	err := store.Scan(ctx, 1, func(e Entry) error {
+// scanner is the read side of a Store that walk needs.
+type scanner interface {
+	Scan(ctx context.Context, from int64, fn func(Entry) error) error
+}
+
+// walkFrom recomputes the chain entry by entry from seq start, whose
+// prev_hash should be prevHash, and returns the last seq seen (start-1 for
+// none).
+func (v *verifier) walkFrom(ctx context.Context, store scanner, start int64, prevHash string) (int64, error) {
+	expected := start
+	err := store.Scan(ctx, start, func(e Entry) error {
 		v.rep.Entries++
 		if e.Seq != expected {
 			v.bad(expected, "seq %d is missing (the next entry is seq %d): a row was deleted", expected, e.Seq)
@@ -137,9 +144,10 @@ func (v *verifier) walk(ctx context.Context, store Store) (int64, error) {
 	return expected - 1, nil
 }
 
-// checkpoints checks each checkpoint, in seq order, against the chain.
-func (v *verifier) checkpoints(cps []sourced, last int64, keys map[string]ed25519.PublicKey) {
-	good := int64(0) // the last checkpointed seq whose hash matched
+// checkpointsFrom checks each checkpoint, in seq order, against the chain
+// of entries base+1..last.
+func (v *verifier) checkpointsFrom(cps []sourced, base, last int64, keys map[string]ed25519.PublicKey) {
+	good := base // the last checkpointed seq whose hash matched
 	for _, c := range cps {
 		if keys != nil {
 			if err := verifyWith(keys, c.Checkpoint); err != nil {
@@ -148,8 +156,8 @@ func (v *verifier) checkpoints(cps []sourced, last int64, keys map[string]ed2551
 			}
 		}
 		switch h := v.hashAt[c.Seq]; {
-		case c.Seq < 1:
-			v.bad(1, "checkpoint at seq %d (%s) names no entry", c.Seq, c.from)
+		case c.Seq <= base:
+			v.bad(base+1, "checkpoint at seq %d (%s) names no entry", c.Seq, c.from)
 		case c.Seq > last:
 			v.bad(last+1, "checkpoint at seq %d (%s) is beyond the last entry %d: the tail of the log was deleted", c.Seq, c.from, last)
 		case h == "":

@@ -24,12 +24,14 @@ func auditCommand(g *globals) *cobra.Command {
 		children: []*cobra.Command{
 			auditVerifyCommand(g),
 			auditKeygenCommand(g),
+			auditExportCommand(g),
 		},
 	}.cobra()
 }
 
 type auditVerifyOptions struct {
 	db, checkpoints string
+	archive         string
 	publicKeys      []string
 	json            bool
 }
@@ -48,6 +50,7 @@ checkpoint: the database's own and, with --checkpoints, the exported copy
 			c.Flags().StringVar(&o.db, "db", "", "database, sqlite:PATH (env BULWARK_DB, default the state directory's bulwark.db)")
 			c.Flags().StringVar(&o.checkpoints, "checkpoints", "", "exported checkpoint file (JSON lines) to check against")
 			c.Flags().StringArrayVar(&o.publicKeys, "public-key", nil, "ed25519 public key (PEM) that signed the checkpoints; repeat for keys used before a rotation")
+			c.Flags().StringVar(&o.archive, "archive", "", "verify an archive written by 'audit export' instead of the database")
 			c.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
 		},
 		run: func(ctx context.Context, _ []string) error { return runAuditVerify(ctx, g, o, g.env.Stdout) },
@@ -55,9 +58,8 @@ checkpoint: the database's own and, with --checkpoints, the exported copy
 }
 
 func runAuditVerify(ctx context.Context, g *globals, o auditVerifyOptions, w io.Writer) error {
-	path, err := auditDBPath(g, o.db)
-	if err != nil {
-		return err
+	if o.archive != "" && (o.db != "" || o.checkpoints != "") {
+		return usagef("--archive: an archive carries its own checkpoints; give no --db or --checkpoints with it")
 	}
 	opts := audit.VerifyOptions{CheckpointFile: o.checkpoints}
 	for i, path := range o.publicKeys {
@@ -70,6 +72,13 @@ func runAuditVerify(ctx context.Context, g *globals, o auditVerifyOptions, w io.
 		} else {
 			opts.OldKeys = append(opts.OldKeys, k)
 		}
+	}
+	if o.archive != "" {
+		return runAuditVerifyArchive(g, o, opts, w)
+	}
+	path, err := auditDBPath(g, o.db)
+	if err != nil {
+		return err
 	}
 	db := sqlite.NewDB(path)
 	if err := db.Open(ctx); err != nil {

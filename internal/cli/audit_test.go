@@ -122,3 +122,31 @@ func TestAuditBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditExportAndVerifyArchive(t *testing.T) {
+	dir, db, _, pub := auditFixture(t)
+	arch := filepath.Join(dir, "2026-11.jsonl")
+	code, out, errs := runCLI(t, "audit", "export", "--db", "sqlite:"+db, "--out", arch)
+	if code != 0 || !strings.Contains(out, "archived seq 1..30") {
+		t.Fatalf("export: exit %d: %s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "audit", "verify", "--archive", arch, "--public-key", pub)
+	if code != 0 || !strings.Contains(out, "audit log ok: 30 entries, 3 checkpoints match") {
+		t.Fatalf("verify archive: exit %d: %s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "audit", "export", "--db", "sqlite:"+db, "--from", "11", "--to", "25", "--out", filepath.Join(dir, "x"))
+	if code != 2 || !strings.Contains(errs, "no checkpoint at seq 25") {
+		t.Fatalf("export to an uncheckpointed seq: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "audit", "export", "--db", "sqlite:"+db, "--out", arch)
+	if code != 2 || !strings.Contains(errs, "--out") {
+		t.Fatalf("export over an existing file: exit %d: %s", code, errs)
+	}
+
+	b, _ := os.ReadFile(arch)
+	os.WriteFile(arch, []byte(strings.Replace(string(b), `"id":"u-alice"`, `"id":"u-mallory"`, 1)), 0o600)
+	code, out, _ = runCLI(t, "audit", "verify", "--archive", arch, "--public-key", pub)
+	if code != 1 || !strings.HasPrefix(out, "first bad seq 1: ") {
+		t.Fatalf("edited archive: exit %d: %s", code, out)
+	}
+}
