@@ -94,3 +94,25 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	}
 	return nil
 }
+
+// raw GETs path and returns the body of a 2xx answer as is.
+func (c *apiClient) raw(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, bulwark.Errorf(bulwark.EUNAVAILABLE, "server %s: %v", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, bulwark.Errorf(bulwark.EINTERNAL, "GET %s: %s", path, resp.Status)
+	}
+	return data, nil
+}

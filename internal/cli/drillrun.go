@@ -32,6 +32,7 @@ import (
 type drillRunOptions struct {
 	file        string
 	server      string
+	token       string
 	db          string
 	reportDir   string
 	junit       string
@@ -55,6 +56,7 @@ func drillRunCommand(g *globals) *cobra.Command {
 		flags: func(c *cobra.Command) {
 			f := c.Flags()
 			f.StringVar(&opts.server, "server", "", "run on a Bulwark server (env BULWARK_SERVER)")
+			f.StringVar(&opts.token, "token", "", "API token for --server (env BULWARK_TOKEN)")
 			f.StringVar(&opts.db, "db", "", "run store, sqlite:PATH (env BULWARK_DB, default <state-dir>/bulwark.db)")
 			f.StringVar(&opts.reportDir, "report-dir", "bulwark-reports", "where to write the reports")
 			f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML file here")
@@ -102,7 +104,7 @@ func parseLangs(flag, env string) ([]string, error) {
 
 func runDrill(ctx context.Context, g *globals, opts drillRunOptions) error {
 	if opts.server != "" {
-		return usagef("--server: running drills through a server is not available in this build yet")
+		return runDrillRemote(ctx, g, opts)
 	}
 	raw, err := os.ReadFile(opts.file)
 	if err != nil {

@@ -22,6 +22,10 @@ type injectOptions struct {
 	duration bulwark.Duration
 	asJSON   bool
 	help     bool
+
+	// Through a server (DESIGN §5): --select picks agents by label.
+	server, token, ticket string
+	selector              bulwark.Selector
 }
 
 func injectCommand(g *globals) *cobra.Command {
@@ -109,6 +113,20 @@ func setInjectFlag(g *globals, opts *injectOptions, name, value string) error {
 		opts.asJSON = value == "true"
 	case "h", "help":
 		opts.help = true
+	case "server":
+		opts.server = value
+	case "token":
+		opts.token = value
+	case "ticket":
+		opts.ticket = value
+	case "select":
+		labels, err := parseLabels(value)
+		if err != nil {
+			return usagef("--select: %v", err)
+		}
+		opts.selector.Labels = labels
+	case "select-mode":
+		opts.selector.Mode = bulwark.SelectMode(value)
 	case "state-dir":
 		g.stateDir = value
 	case "file-roots":
@@ -122,6 +140,9 @@ func setInjectFlag(g *globals, opts *injectOptions, name, value string) error {
 func runInject(ctx context.Context, g *globals, opts *injectOptions) error {
 	if opts.duration == 0 {
 		return usagef("--duration: every fault needs one (for example --duration 30s)")
+	}
+	if opts.server != "" || len(opts.selector.Labels) > 0 {
+		return injectRemote(ctx, g, opts)
 	}
 	m, closeSvc, err := g.faultService(ctx)
 	if err != nil {
@@ -169,4 +190,69 @@ func injectHelp(w io.Writer, kind string) error {
 	}
 	fmt.Fprintf(w, "  %-32s %s\n", "--duration DURATION", "how long the fault stays active, from when it is verified ("+time.Hour.String()+" at most by default)")
 	return nil
+}
+
+// injectRemote asks the server to inject on the agents --select picks
+// (POST /api/v1/faults); the server's policy gate, halts and blast-radius
+// rules apply.
+func injectRemote(ctx context.Context, g *globals, opts *injectOptions) error {
+	if len(opts.selector.Labels) == 0 {
+		return usagef("--select: required with --server (for example --select unit=u1)")
+	}
+	if opts.selector.Mode == "" {
+		opts.selector.Mode = "all"
+	}
+	if err := opts.selector.Validate(); err != nil {
+		return &UsageError{err}
+	}
+	c, ok, err := newAPIClient(g.env, opts.server, opts.token)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return usagef("--select: needs --server (or BULWARK_SERVER): selecting hosts is the server's job")
+	}
+	body := map[string]any{"kind": opts.kind, "params": opts.params, "duration": opts.duration.String(), "select": opts.selector}
+	if opts.ticket != "" {
+		body["change"] = map[string]string{"ticket": opts.ticket}
+	}
+	var out struct {
+		Faults []struct {
+			ID, Agent, Hostname, State, Error string
+			ExpiresAt                         string `json:"expiresAt"`
+		} `json:"faults"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/faults", body, &out); err != nil {
+		if bulwark.ErrorCode(err) == bulwark.EINVALID {
+			return &UsageError{err}
+		}
+		return err
+	}
+	if opts.asJSON {
+		return writeJSON(g.env.Stdout, out)
+	}
+	failed := 0
+	for _, f := range out.Faults {
+		fmt.Fprintf(g.env.Stdout, "%s\t%s\t%s\t%s\n", f.ID, f.Hostname, f.State, f.Error)
+		if f.State != string(bulwark.StateActive) {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d faults did not become active", failed, len(out.Faults))}
+	}
+	return nil
+}
+
+// parseLabels reads k=v,k=v.
+func parseLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

@@ -73,6 +73,9 @@ func (m *runManager) submit(ctx context.Context, p bulwark.Principal, name strin
 	if err != nil {
 		return nil, bulwark.Errorf(bulwark.EINVALID, "%v", err)
 	}
+	if err := d.CheckRemote(name); err != nil {
+		return nil, bulwark.Errorf(bulwark.EINVALID, "%v", err)
+	}
 	sum := sha256.Sum256(data)
 	pr := &pendingRun{ID: bulwark.NewID(), Drill: d.Metadata.Name, System: d.Metadata.System, Environment: d.Metadata.Environment,
 		SHA256: hex.EncodeToString(sum[:]), Submitter: p, SubmittedAt: m.s.Now().UTC(), data: data, name: name, done: make(chan struct{})}

@@ -33,6 +33,7 @@ spec:
   steadyState:
     - name: api
       tcp: { address: "` + addr + `" }
+      from: local
       interval: 100ms
       tolerance: { minSuccessRate: 0.9, minSamples: 3 }
   steps:
