@@ -37,7 +37,7 @@ func (FD) Info() fault.KindInfo {
 		SummaryZH:      "耗尽单个进程的文件描述符：降低其 RLIMIT_NOFILE，使其下一次打开文件以 EMFILE 失败",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess,
-		ReceiptVersion: 1,
+		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
 		NewParams:      func() any { return new(FDParams) },
 	}
 }

@@ -21,9 +21,11 @@ const holdHelperName = "exhaust-hold"
 // target (thousands of threads or files take a moment).
 const holdReadyTimeout = 30 * time.Second
 
-// hostWideReceiptV1 is the undo record of the host-wide modes of the three
-// kinds, told apart from their per-target records by HostWide.
-type hostWideReceiptV1 struct {
+// hostWideReceiptV2 is the undo record of the host-wide modes of the three
+// kinds (receipt version 2; version 1 knew only per-target records, and a
+// binary of that version refuses version 2), told apart from the
+// per-target records, which are unchanged in version 2, by HostWide.
+type hostWideReceiptV2 struct {
 	HostWide bool        `json:"hostWide"`
 	Fault    string      `json:"fault"`
 	Resource string      `json:"resource"` // fd, pid, port
@@ -43,13 +45,13 @@ func isHostWide(r *fault.Receipt) bool {
 	var d struct {
 		HostWide bool `json:"hostWide"`
 	}
-	return r.Decode(&d) == nil && d.HostWide
+	return r.Version >= 2 && r.Decode(&d) == nil && d.HostWide
 }
 
-func decodeHostWide(r *fault.Receipt) (hostWideReceiptV1, error) {
-	var d hostWideReceiptV1
-	if r.Version != 1 {
-		return d, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", r.Kind, r.Version)
+func decodeHostWide(r *fault.Receipt) (hostWideReceiptV2, error) {
+	var d hostWideReceiptV2
+	if r.Version != 2 {
+		return d, fmt.Errorf("decode %s receipt: a host-wide record needs version 2, not %d", r.Kind, r.Version)
 	}
 	if err := r.Decode(&d); err != nil {
 		return d, err
@@ -60,7 +62,7 @@ func decodeHostWide(r *fault.Receipt) (hostWideReceiptV1, error) {
 	return d, nil
 }
 
-func (d hostWideReceiptV1) ref() fault.HelperRef {
+func (d hostWideReceiptV2) ref() fault.HelperRef {
 	return fault.HelperRef{Exe: d.Exe, Name: holdHelperName, Fault: d.Fault, Started: d.Helper}
 }
 
@@ -101,13 +103,13 @@ func prepareHostWide(h *fault.Host, info fault.KindInfo, req fault.Request, res 
 		return nil, &fault.ParamError{Param: "host-wide", Message: fmt.Sprintf("exhausting this host means holding %d %s (%s, reserve %d), but %s; use the per-process mode, or a larger --reserve",
 			target, res.unit, desc, reserve, why)}
 	}
-	return fault.NewReceipt(info, "host-wide:"+res.name, hostWideReceiptV1{
+	return fault.NewReceipt(info, "host-wide:"+res.name, hostWideReceiptV2{
 		HostWide: true, Fault: req.ID, Resource: res.name, Target: target, Reserve: reserve, Free: free,
 		Capacity: capacity, Counted: desc, ProcRoot: h.ProcRoot, Deadline: req.Deadline.UTC(), Exe: h.Exe,
 	})
 }
 
-func holdHelperArgs(d hostWideReceiptV1, status string) []string {
+func holdHelperArgs(d hostWideReceiptV2, status string) []string {
 	return []string{
 		"helper", holdHelperName,
 		"--fault", d.Fault,
@@ -150,7 +152,7 @@ func applyHostWide(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 }
 
 // waitHold waits until the helper's status satisfies ok.
-func waitHold(ctx context.Context, h *fault.Host, d hostWideReceiptV1, wait time.Duration, ok func(*HoldStatus) bool) (*HoldStatus, error) {
+func waitHold(ctx context.Context, h *fault.Host, d hostWideReceiptV2, wait time.Duration, ok func(*HoldStatus) bool) (*HoldStatus, error) {
 	end := time.Now().Add(wait)
 	dir := h.DataPath(d.Fault)
 	var last *HoldStatus

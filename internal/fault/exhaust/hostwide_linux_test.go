@@ -135,3 +135,29 @@ func TestHostWideArithmetic(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptVersions: version 2 (host-wide records) still decodes version 1
+// per-target receipts, and refuses versions it does not know.
+func TestReceiptVersions(t *testing.T) {
+	h := fault.DefaultHost(t.TempDir())
+	k, _ := fault.Lookup(exhaust.PortID)
+	if v := k.Info().ReceiptVersion; v != 2 {
+		t.Fatalf("ReceiptVersion %d, want 2", v)
+	}
+	v1 := &fault.Receipt{Kind: exhaust.PortID, Version: 1, Data: json.RawMessage(`{"fault":"old1","destination":"127.0.0.1:80","count":5,"reserve":1,"low":40000,"high":40099,"exe":"/proc/self/exe"}`)}
+	if err := k.Recover(context.Background(), h, v1); err != nil {
+		t.Fatalf("recover a version 1 receipt: %v", err)
+	}
+	if _, err := k.VerifyRecovered(context.Background(), h, v1); err != nil {
+		t.Fatalf("verify a version 1 receipt recovered: %v", err)
+	}
+	v3 := &fault.Receipt{Kind: exhaust.PortID, Version: 3, Data: v1.Data}
+	if err := k.Recover(context.Background(), h, v3); err == nil || !strings.Contains(err.Error(), "version 3") {
+		t.Fatalf("recover a version 3 receipt: %v", err)
+	}
+	// A version 1 record claiming to be host-wide is not read as one.
+	odd := &fault.Receipt{Kind: exhaust.PortID, Version: 1, Data: json.RawMessage(`{"hostWide":true,"fault":"old2","resource":"port","exe":"/proc/self/exe","procRoot":"/proc"}`)}
+	if err := k.Recover(context.Background(), h, odd); err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+}

@@ -48,7 +48,7 @@ func (PID) Info() fault.KindInfo {
 		SummaryZH:      "耗尽单个进程的进程槽位：将其限制在子 pids cgroup 中，使其下一次 fork 以 EAGAIN 失败",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess, // the child cgroup and the target's place in it end at reboot
-		ReceiptVersion: 1,
+		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
 		NewParams:      func() any { return new(PIDParams) },
 	}
 }
@@ -279,8 +279,8 @@ func (PID) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Receipt) (
 
 func decodePID(h *fault.Host, r *fault.Receipt) (pidReceiptV1, *cgroup.Hierarchy, error) {
 	var d pidReceiptV1
-	if r.Version != 1 {
-		return d, nil, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", PIDID, r.Version)
+	if r.Version < 1 || r.Version > 2 {
+		return d, nil, fmt.Errorf("decode %s receipt: version %d is not one this binary knows (1, 2)", PIDID, r.Version)
 	}
 	if err := r.Decode(&d); err != nil {
 		return d, nil, err

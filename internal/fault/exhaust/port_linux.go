@@ -65,7 +65,7 @@ func (Port) Info() fault.KindInfo {
 		SummaryZH:      "耗尽访问某一目标（IP:端口）的临时端口：新建到该目标的连接以 EADDRNOTAVAIL 失败",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesNothing,
-		ReceiptVersion: 1,
+		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
 		NewParams:      func() any { return new(PortParams) },
 	}
 }
@@ -174,8 +174,8 @@ func validFaultID(id string) bool {
 
 func decodePort(r *fault.Receipt) (portReceiptV1, error) {
 	var d portReceiptV1
-	if r.Version != 1 {
-		return d, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", PortID, r.Version)
+	if r.Version < 1 || r.Version > 2 {
+		return d, fmt.Errorf("decode %s receipt: version %d is not one this binary knows (1, 2)", PortID, r.Version)
 	}
 	if err := r.Decode(&d); err != nil {
 		return d, err

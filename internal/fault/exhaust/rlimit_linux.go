@@ -62,8 +62,8 @@ type limitReceiptV1 struct {
 
 func (k limitKind) decode(r *fault.Receipt) (limitReceiptV1, error) {
 	var d limitReceiptV1
-	if r.Version != 1 {
-		return d, fmt.Errorf("decode %s receipt: version %d is newer than this binary knows (1)", k.id, r.Version)
+	if r.Version < 1 || r.Version > 2 {
+		return d, fmt.Errorf("decode %s receipt: version %d is not one this binary knows (1, 2)", k.id, r.Version)
 	}
 	if err := r.Decode(&d); err != nil {
 		return d, err
