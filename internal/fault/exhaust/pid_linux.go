@@ -48,7 +48,7 @@ func (PID) Info() fault.KindInfo {
 		SummaryZH:      "耗尽单个进程的进程槽位：将其限制在子 pids cgroup 中，使其下一次 fork 以 EAGAIN 失败",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess, // the child cgroup and the target's place in it end at reboot
-		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
+		ReceiptVersion: 2,                     // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
 		NewParams:      func() any { return new(PIDParams) },
 	}
 }
