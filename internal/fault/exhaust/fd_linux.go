@@ -33,8 +33,8 @@ var fdLimit = limitKind{
 func (FD) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             FDID,
-		Summary:        "Exhaust one process's file descriptors: lower its RLIMIT_NOFILE so its next open fails with EMFILE",
-		SummaryZH:      "耗尽单个进程的文件描述符：降低其 RLIMIT_NOFILE，使其下一次打开文件以 EMFILE 失败",
+		Summary:        "Exhaust one process's file descriptors: lower its RLIMIT_NOFILE so its next open fails with EMFILE; or, with --host-wide, the kernel's file table down to a reserve",
+		SummaryZH:      "耗尽单个进程的文件描述符：降低其 RLIMIT_NOFILE，使其下一次打开文件以 EMFILE 失败；或以 --host-wide 将内核文件表耗尽至预留量",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess,
 		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged

@@ -44,8 +44,8 @@ type pidReceiptV1 struct {
 func (PID) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             PIDID,
-		Summary:        "Exhaust one process's process slots: confine it to a child pids cgroup so its next fork fails with EAGAIN",
-		SummaryZH:      "耗尽单个进程的进程槽位：将其限制在子 pids cgroup 中，使其下一次 fork 以 EAGAIN 失败",
+		Summary:        "Exhaust one process's process slots: confine it to a child pids cgroup so its next fork fails with EAGAIN; or, with --host-wide, the pid namespace's task slots down to a reserve",
+		SummaryZH:      "耗尽单个进程的进程槽位：将其限制在子 pids cgroup 中，使其下一次 fork 以 EAGAIN 失败；或以 --host-wide 将 PID 命名空间的任务槽位耗尽至预留量",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess, // the child cgroup and the target's place in it end at reboot
 		ReceiptVersion: 2,                     // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged

@@ -61,8 +61,8 @@ type portReceiptV1 struct {
 func (Port) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             PortID,
-		Summary:        "Use up the ephemeral ports for one destination (IP:port): new connects to it fail with EADDRNOTAVAIL",
-		SummaryZH:      "耗尽访问某一目标（IP:端口）的临时端口：新建到该目标的连接以 EADDRNOTAVAIL 失败",
+		Summary:        "Use up the ephemeral ports for one destination (IP:port): new connects to it fail with EADDRNOTAVAIL; or, with --host-wide, for every destination down to a reserve",
+		SummaryZH:      "耗尽访问某一目标（IP:端口）的临时端口：新建到该目标的连接以 EADDRNOTAVAIL 失败；或以 --host-wide 对所有目标耗尽至预留量",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesNothing,
 		ReceiptVersion: 2, // 2: host-wide receipts (hostWideReceiptV2); per-target ones are unchanged
