@@ -191,6 +191,11 @@ func appendFile(w io.Writer, path string) error {
 	return err
 }
 
+// exitGrace is how long qemu may take to exit after the exit marker before it
+// is killed (poweroff -f, or the panic of an exiting /init with -no-reboot,
+// normally ends it at once).
+const exitGrace = 10 * time.Second
+
 // boot runs qemu, streams the console into t.Log and judges the outcome.
 func (v *vm) boot(t *testing.T) Result {
 	t.Helper()
@@ -211,20 +216,29 @@ func (v *vm) boot(t *testing.T) Result {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		con.read(outR, func(line string) { t.Log("vm| " + line) })
+		var grace *time.Timer
+		con.read(outR, func(line string) {
+			t.Log("vm| " + line)
+			if con.exited && grace == nil { // powered off by now, normally
+				grace = time.AfterFunc(exitGrace, cancel)
+			}
+		})
+		if grace != nil {
+			grace.Stop()
+		}
 	}()
 	waitErr := startAndWait(cmd, outW)
 	<-done
 	res := con.result()
-	v.judge(t, ctx, con, waitErr)
+	v.judge(t, ctx.Err() != nil, con, waitErr)
 	return res
 }
 
 // judge fails or skips t from what the console showed.
-func (v *vm) judge(t *testing.T, ctx context.Context, con *console, waitErr error) {
+func (v *vm) judge(t *testing.T, timedOut bool, con *console, waitErr error) {
 	t.Helper()
 	switch {
-	case ctx.Err() != nil && !con.exited:
+	case timedOut && !con.exited:
 		t.Errorf("vmtest: no exit marker within %v: qemu (%s) killed; see the vm| lines above", v.timeout, v.qemu)
 		return
 	case !con.exited:
