@@ -51,6 +51,9 @@ func openGateway(ctx context.Context, app *App, cfg AppConfig) (*agentgw.Gateway
 			cfg.Logger.Error("agent gateway stopped", "err", err)
 		}
 	}()
+	stop := make(chan struct{})
+	go reapLapsed(g, cfg.AgentLease, cfg.Logger.Info, stop)
+	app.closers = append(app.closers, func() error { close(stop); return nil })
 	return g, lis, nil
 }
 
@@ -79,4 +82,36 @@ func closeGateway(g *agentgw.Gateway) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return errors.Join(g.Flush(ctx), g.Close())
+}
+
+// reapLapsed keeps the server's view in step with the agents' lease rule:
+// an agent that has not been heard from for longer than the lease has
+// recovered the server's faults on its own, so its desired set is emptied
+// (a new epoch). When it comes back, it gets the empty set and stays clean
+// instead of re-injecting faults whose lease lapsed. It runs until stop.
+func reapLapsed(g *agentgw.Gateway, lease time.Duration, log func(msg string, args ...any), stop <-chan struct{}) {
+	if lease <= 0 {
+		lease = 30 * time.Second
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		for _, a := range g.Agents(agentgw.AgentFilter{}) {
+			if len(a.Desired) == 0 || a.Status == agentgw.StatusConnected || now.Sub(a.LastSeen) <= lease {
+				continue
+			}
+			if _, err := g.SetDesired(context.Background(), a.ID, nil); err != nil {
+				log("drop the faults of an agent whose lease lapsed", "agent", a.ID, "err", err)
+				continue
+			}
+			log("agent silent for longer than the lease: its faults are recovered by the agent; desired set emptied",
+				"agent", a.ID, "hostname", a.Hostname, "status", a.Status, "lastSeen", a.LastSeen)
+		}
+	}
 }

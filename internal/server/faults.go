@@ -253,9 +253,12 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 			}
 			return err
 		}
-		status := "disconnected"
-		if a.Connected {
-			status = "connected"
+		status := a.Status
+		if status == "" {
+			status = "disconnected"
+			if a.Connected {
+				status = "connected"
+			}
 		}
 		out = append(out, map[string]any{"id": a.ID, "hostname": a.Hostname, "labels": a.Labels, "status": status})
 	}

@@ -33,6 +33,9 @@ type FleetAgent struct {
 	Hostname  string            `json:"hostname"`
 	Labels    map[string]string `json:"labels"`
 	Connected bool              `json:"connected"`
+	// Status is connected, lost (a stream silent for longer than the
+	// lease) or disconnected.
+	Status string `json:"status"`
 }
 
 // System and Environment read the reserved labels.
