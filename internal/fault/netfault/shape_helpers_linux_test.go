@@ -230,3 +230,7 @@ func (p *pair) settled(t *testing.T, h *netlink.Handle) bool {
 	}
 	return true
 }
+
+func specOf(kind string, params map[string]string) bulwark.FaultSpec {
+	return bulwark.FaultSpec{Kind: kind, Params: params, Duration: bulwark.Duration(time.Minute)}
+}

@@ -1,0 +1,272 @@
+//go:build linux
+
+package netfault_test
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+	"math"
+	"net"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/bulwarkhq/bulwark/internal/fault/netfault"
+	"github.com/bulwarkhq/bulwark/internal/testutil"
+	"github.com/bulwarkhq/bulwark/internal/vmtest"
+)
+
+// TestNetemInVM runs the TestNetem* tests inside a VM booted from Debian's
+// kernel, which has sch_netem (this machine's kernel does not).
+func TestNetemInVM(t *testing.T) {
+	testutil.Slow(t)
+	if vmtest.InVM() {
+		t.Skip("already inside the VM")
+	}
+	vmtest.Run(t, vmtest.Options{Run: "^TestNetem[A-Z]", Modules: vmtest.NetworkModules})
+}
+
+// requireNetem skips t where the kernel has no netem (outside the VM, as
+// a rule); under CI=true only TestNetemInVM may fail for a missing harness.
+func requireNetem(t *testing.T) {
+	t.Helper()
+	if ok, how := netfault.NetemAvailable(); !ok {
+		t.Skipf("no netem on this kernel (%s); TestNetemInVM runs this test in a VM", how)
+	}
+}
+
+// rtts sends n UDP pings from ns to the peer's echo on addr, one at a
+// time, and returns the round trips sorted.
+func (p *pair) rtts(t *testing.T, addr string, n int) []time.Duration {
+	t.Helper()
+	var c net.Conn
+	if err := p.ns.Do(func() (err error) { c, err = net.Dial("udp", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out []time.Duration
+	buf := make([]byte, 64)
+	for i := range n {
+		msg := []byte("ping " + strconv.Itoa(i))
+		t0 := time.Now()
+		_ = c.SetDeadline(t0.Add(2 * time.Second))
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("ping %d: %v", i, err)
+			}
+			if string(buf[:k]) == string(msg) {
+				break
+			}
+		}
+		out = append(out, time.Since(t0))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func pct(ds []time.Duration, q float64) time.Duration { return ds[int(q*float64(len(ds)-1))] }
+
+// TestNetemDelay measures the round trip to the peer with net.delay and,
+// as the baseline of the same run, with a bare netem qdisc of the same
+// delay at the root (no bulwark): the median grows by the delay, and
+// bulwark's class adds at most 1 ms to what bare netem gives. Under the
+// VM's software emulation bare netem itself overshoots by a few ms (timer
+// latency), so the request alone is not the reference.
+func TestNetemDelay(t *testing.T) {
+	requireNetem(t)
+	for _, d := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond} {
+		t.Run(d.String(), func(t *testing.T) {
+			p := newPair(t)
+			p.peer.ListenUDP(t, peer4+":7")
+			base := pct(p.rtts(t, peer4+":7", 20), 0.5)
+			bare := p.bareNetem(t, d, 40)
+			m := openManager(t, newHost(t, p.ns))
+			f := injectKind(t, m, "net.delay", map[string]string{"delay": d.String(), "destination": peer4, "protocol": "udp"}, time.Minute)
+			got := p.rtts(t, peer4+":7", 40)
+			recoverFault(t, m, f.ID)
+			added, bareAdded := pct(got, 0.5)-base, pct(bare, 0.5)-base
+			t.Logf("delay %v: base p50 %v; bare netem +%v (p99 %v); net.delay +%v (p99 %v)", d, base, bareAdded, pct(bare, 0.99), added, pct(got, 0.99))
+			if added < d-time.Millisecond/2 {
+				t.Errorf("median round trip grew by %v, less than the requested %v", added, d)
+			}
+			if limit := max(bareAdded, d) + time.Millisecond; added > limit {
+				t.Errorf("median round trip grew by %v, more than bare netem's %v (or the request) + 1ms", added, bareAdded)
+			}
+		})
+	}
+}
+
+// bareNetem measures n round trips through a netem qdisc of delay d at the
+// root of the pair's link, set and removed directly over netlink.
+func (p *pair) bareNetem(t *testing.T, d time.Duration, n int) []time.Duration {
+	t.Helper()
+	h := p.handle(t)
+	q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: p.linkIndex(t), Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT},
+		netlink.NetemQdiscAttrs{Latency: uint32(d.Microseconds())})
+	if err := h.QdiscAdd(q); err != nil {
+		t.Fatal(err)
+	}
+	got := p.rtts(t, peer4+":7", n)
+	if err := h.QdiscDel(q); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestNetemDelayJitter checks that --jitter spreads the delay within
+// ±jitter of it.
+func TestNetemDelayJitter(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	p.peer.ListenUDP(t, peer4+":7")
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.delay", map[string]string{"delay": "100ms", "jitter": "10ms", "destination": peer4}, time.Minute)
+	got := p.rtts(t, peer4+":7", 40)
+	recoverFault(t, m, f.ID)
+	q1, mid, q3 := pct(got, 0.25), pct(got, 0.5), pct(got, 0.75)
+	t.Logf("100ms ± 10ms: min %v p25 %v p50 %v p75 %v max %v", got[0], q1, mid, q3, got[len(got)-1])
+	// Nothing comes back sooner than delay - jitter; the late side is
+	// only loosely bounded, because a VM without KVM stalls now and then.
+	if got[0] < 89*time.Millisecond || mid < 95*time.Millisecond || mid > 110*time.Millisecond || q3-q1 < 4*time.Millisecond {
+		t.Errorf("round trips min %v p25 %v p50 %v p75 %v: want none under 90ms, a median of 95..110ms and a spread (p75-p25) of 4ms or more", got[0], q1, mid, q3)
+	}
+}
+
+// counted sends n numbered datagrams from ns to a counting sink in the
+// peer, which reads them as they come, and returns how many arrived intact
+// (duplicates included) and how many arrived after a higher-numbered one.
+func (p *pair) counted(t *testing.T, port string, n int, gap time.Duration) (intact, late int) {
+	t.Helper()
+	var pc net.PacketConn
+	if err := p.peer.Do(func() (err error) { pc, err = net.ListenPacket("udp", peer4+":"+port); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if raw, err := pc.(*net.UDPConn).SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 16<<20) })
+	}
+	type result struct{ intact, late int }
+	done := make(chan result)
+	go func() {
+		var r result
+		buf := make([]byte, 2000)
+		highest := -1
+		for {
+			_ = pc.SetReadDeadline(time.Now().Add(time.Second))
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				done <- r
+				return
+			}
+			i := int(binary.BigEndian.Uint32(buf))
+			ok := k == 1000
+			for j := 4; ok && j < k; j++ {
+				ok = buf[j] == byte(i+j)
+			}
+			if ok {
+				r.intact++
+			}
+			if i < highest {
+				r.late++
+			}
+			highest = max(highest, i)
+		}
+	}()
+	var c net.Conn
+	if err := p.ns.Do(func() (err error) { c, err = net.Dial("udp", peer4+":"+port); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := make([]byte, 1000)
+	for i := range n {
+		binary.BigEndian.PutUint32(msg, uint32(i))
+		for j := 4; j < len(msg); j++ {
+			msg[j] = byte(i + j)
+		}
+		_, _ = c.Write(msg)
+		if gap > 0 {
+			time.Sleep(gap)
+		} else if i%20 == 19 {
+			time.Sleep(time.Millisecond) // let the sink keep up
+		}
+	}
+	r := <-done
+	return r.intact, r.late
+}
+
+// binomialOK says whether k of n is within 5 standard deviations of n·p.
+func binomialOK(k, n int, p float64) bool {
+	sd := math.Sqrt(float64(n) * p * (1 - p))
+	return math.Abs(float64(k)-float64(n)*p) <= 5*sd
+}
+
+// TestNetemDuplicate sends 1000 datagrams through a 30 % duplication.
+func TestNetemDuplicate(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.duplicate", map[string]string{"percent": "30", "destination": peer4, "port": "9100", "protocol": "udp"}, time.Minute)
+	got, _ := p.counted(t, "9100", 1000, 0)
+	recoverFault(t, m, f.ID)
+	t.Logf("1000 sent, %d received", got)
+	if !binomialOK(got-1000, 1000, 0.3) {
+		t.Errorf("%d extra datagrams of 1000, want about 300", got-1000)
+	}
+}
+
+// TestNetemCorrupt sends 1000 datagrams through a 30 % corruption: a
+// flipped bit fails a checksum (dropped) or changes the payload.
+func TestNetemCorrupt(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.corrupt", map[string]string{"percent": "30", "destination": peer4, "port": "9101", "protocol": "udp"}, time.Minute)
+	got, _ := p.counted(t, "9101", 1000, 0)
+	recoverFault(t, m, f.ID)
+	t.Logf("1000 sent, %d intact", got)
+	if !binomialOK(1000-got, 1000, 0.3) {
+		t.Errorf("%d of 1000 datagrams damaged or lost, want about 300", 1000-got)
+	}
+}
+
+// TestNetemReorder sends 200 datagrams 1 ms apart through a 30 %
+// reordering with the others held 10 ms: many arrive after later ones,
+// where none did before.
+func TestNetemReorder(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	if _, late := p.counted(t, "9102", 100, time.Millisecond); late != 0 {
+		t.Fatalf("%d datagrams out of order without a fault", late)
+	}
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.reorder", map[string]string{"percent": "30", "delay": "10ms", "destination": peer4, "port": "9102", "protocol": "udp"}, time.Minute)
+	got, late := p.counted(t, "9102", 200, time.Millisecond)
+	recoverFault(t, m, f.ID)
+	t.Logf("200 sent, %d received, %d after a later one", got, late)
+	if late < 20 {
+		t.Errorf("only %d of 200 datagrams overtaken, want many (about 30%% are sent at once)", late)
+	}
+}
+
+// TestNetemUnavailableWithout checks the other side: where netem is
+// missing, the netem kinds say so instead of half-working.
+func TestNetemUnavailableWithout(t *testing.T) {
+	if ok, _ := netfault.NetemAvailable(); ok {
+		t.Skip("this kernel has netem")
+	}
+	p := newPair(t)
+	m := openManager(t, newHost(t, p.ns))
+	_, err := m.Inject(t.Context(), specOf("net.delay", map[string]string{"delay": "10ms", "destination": peer4}))
+	if err == nil {
+		t.Fatal("net.delay injected on a kernel without netem")
+	}
+	t.Logf("refused: %v", err)
+}
