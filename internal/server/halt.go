@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
 // HaltScope is what a halt covers: everything (both empty), one system or
@@ -74,6 +76,14 @@ func (b *haltBook) remove(scope HaltScope) bool {
 	return ok
 }
 
+// exact returns the halt of exactly scope.
+func (b *haltBook) exact(scope HaltScope) (Halt, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	h, ok := b.halts[scope]
+	return h, ok
+}
+
 // blocking returns the first halt that covers a host of sys in env.
 func (b *haltBook) blocking(sys, env string) (Halt, bool) {
 	b.mu.RLock()
@@ -96,4 +106,41 @@ func (b *haltBook) list() []Halt {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
 	return out
+}
+
+// HaltStore persists halts, so that a restarted server keeps blocking.
+type HaltStore interface {
+	PutHalt(ctx context.Context, h sqlite.HaltRecord) error
+	DeleteHalt(ctx context.Context, system, environment string) error
+	Halts(ctx context.Context) ([]sqlite.HaltRecord, error)
+}
+
+// LoadHalts reads the halts in force from the store into the server's
+// book; `bulwark server` calls it once before it serves.
+func (s *Server) LoadHalts(ctx context.Context) error {
+	s.Handler()
+	if s.HaltStore == nil {
+		return nil
+	}
+	hs, err := s.HaltStore.Halts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		s.halts.add(Halt{Scope: HaltScope{System: h.System, Environment: h.Environment}, Since: h.Since, By: h.By})
+	}
+	s.metrics.halts.Set(float64(len(s.halts.list())))
+	return nil
+}
+
+// persistHalt writes a halt after it took effect; a store that is down
+// is logged, not fatal: the halt already acts in this process.
+func (s *Server) persistHalt(ctx context.Context, h Halt) {
+	if s.HaltStore == nil {
+		return
+	}
+	rec := sqlite.HaltRecord{System: h.Scope.System, Environment: h.Scope.Environment, Since: h.Since, By: h.By}
+	if err := s.HaltStore.PutHalt(context.WithoutCancel(ctx), rec); err != nil {
+		s.Logger.Error("halt in force but not persisted: a restarted server would not block this scope", "scope", h.Scope.String(), "err", err)
+	}
 }

@@ -68,6 +68,7 @@ func (s *Server) postHalt(w http.ResponseWriter, r *http.Request) error {
 	} else if len(resp.NotAnswered) > 0 {
 		reason = "agents did not answer: " + joinMax(resp.NotAnswered, 20)
 	}
+	s.persistHalt(r.Context(), h)
 	s.record(r.Context(), p, "halt", "halt/"+scope.String(), scope, status, reason)
 	if haltErr != nil {
 		return haltErr
@@ -89,9 +90,17 @@ func (s *Server) deleteHalt(w http.ResponseWriter, r *http.Request) error {
 	if err := s.gateResume(r.Context(), p, scope); err != nil {
 		return err
 	}
-	if !s.halts.remove(scope) {
+	if _, ok := s.halts.exact(scope); !ok {
 		return bulwark.Errorf(bulwark.ENOTFOUND, "no halt of %s is in force", scope)
 	}
+	// Resuming needs the store: a resume that a restart would forget is
+	// worse than one refused while the database is down.
+	if s.HaltStore != nil {
+		if err := s.HaltStore.DeleteHalt(r.Context(), scope.System, scope.Environment); err != nil {
+			return err
+		}
+	}
+	s.halts.remove(scope)
 	s.metrics.halts.Set(float64(len(s.halts.list())))
 	s.record(r.Context(), p, "halt.resume", "halt/"+scope.String(), scope, "ok", "")
 	writeJSON(w, http.StatusOK, map[string]any{"resumed": scope, "halts": s.halts.list()})

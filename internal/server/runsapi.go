@@ -135,6 +135,15 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) error {
 	if v.Run == nil || v.Run.State != bulwark.RunFinished {
 		return bulwark.Errorf(bulwark.ECONFLICT, "the run has not finished; its report comes when it has")
 	}
+	if v.Submission != nil {
+		// The run is finished in the store a moment before its reports are:
+		// wait for the runner to store them.
+		select {
+		case <-v.Submission.done:
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	}
 	format := bulwark.ReportFormat(r.URL.Query().Get("format"))
 	if format == "" {
 		format = bulwark.ReportJSON

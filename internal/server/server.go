@@ -43,6 +43,8 @@ type Server struct {
 	RunStore bulwark.RunStore
 	// Approvals keeps approvals of production-class runs.
 	Approvals approval.Store
+	// HaltStore persists halts across restarts (may be nil).
+	HaltStore HaltStore
 	// Notify receives drill-window notices (may be nil).
 	Notify *notify.Notifier
 

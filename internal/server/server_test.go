@@ -97,6 +97,7 @@ func newHarness(t *testing.T, opts ...func(*harness, *sqlite.DB)) *harness {
 	}
 	h.http = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.http.Close)
+	t.Cleanup(func() { h.srv.Close(context.Background()) }) // runs stop before the database closes
 	return h
 }
 
@@ -436,5 +437,41 @@ func TestAgentOutsideTheInventory(t *testing.T) {
 	}
 	if code := h.do("POST", "/api/v1/faults", envOp, body, &out); code != http.StatusCreated || len(out.Faults) != 1 || out.Faults[0].Hostname != "stray-01" {
 		t.Fatalf("an operator of simulation: %d %+v", code, out)
+	}
+}
+
+func TestHaltOutlivesARestart(t *testing.T) {
+	var db *sqlite.DB
+	h := newHarness(t, func(h *harness, d *sqlite.DB) {
+		db = d
+		h.srv.HaltStore = sqlite.NewHaltStore(d)
+	})
+	h.importSample()
+	if code := h.do("POST", "/api/v1/halt", adminToken, map[string]string{"environment": "production"}, nil); code != http.StatusOK {
+		t.Fatalf("halt: %d", code)
+	}
+	// A new server process on the same database.
+	again := &server.Server{Inventory: h.inv, Auth: h.auth, Principal: auth.FromContext, Fleet: h.fleet, Gate: h.gate,
+		HaltStore: sqlite.NewHaltStore(db)}
+	if err := again.LoadHalts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(again.Handler())
+	defer srv.Close()
+	h2 := *h
+	h2.http = srv
+	var e apiError
+	body := map[string]any{"kind": "process.hang", "params": map[string]any{"pid": 4242}, "duration": "60s",
+		"select": map[string]any{"labels": map[string]string{"unit": "og-api", "zone": "sh-a"}}}
+	if code := h2.do("POST", "/api/v1/faults", adminToken, body, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "halted") {
+		t.Fatalf("inject after a restart under a halt: %d %+v", code, e)
+	}
+	if code := h2.do("DELETE", "/api/v1/halt?environment=production", adminToken, nil, nil); code != http.StatusOK {
+		t.Fatalf("resume: %d", code)
+	}
+	var list struct{ Halts []server.Halt }
+	h2.do("GET", "/api/v1/halt", adminToken, nil, &list)
+	if len(list.Halts) != 0 {
+		t.Fatalf("halts after resume: %+v", list.Halts)
 	}
 }
