@@ -121,7 +121,7 @@ func startChild(o options, addr, caFile, token string) (*exec.Cmd, error) {
 func waitConnected(gw *agentgw.Gateway, n int, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		got := len(gw.Agents(agentgw.AgentFilter{Status: agentgw.StatusConnected}))
+		_, got := gw.Count()
 		if got >= n {
 			return nil
 		}

@@ -200,3 +200,17 @@ func (g *Gateway) defaultEnv(name string) bulwark.Environment {
 
 // SimulationEnv is the non-production environment BULWARK_AGENT_TOKEN enrols into.
 const SimulationEnv = "simulation"
+
+// Count returns how many enrolled agents there are and how many of them
+// have a session open, without building their views (for metrics and
+// polling).
+func (g *Gateway) Count() (enrolled, connected int) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for _, a := range g.agents {
+		if a.sess != nil {
+			connected++
+		}
+	}
+	return len(g.agents), connected
+}
