@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agent"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/server"
 )
 
@@ -69,8 +71,8 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		o.cfg.AgentToken = g.env.Getenv("BULWARK_AGENT_TOKEN")
 	}
 	o.cfg.Logger = slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if o.localAgent {
-		return usagef("--local-agent: not available yet in this build")
+	if o.localAgent && o.cfg.AgentListen == "" {
+		return usagef("--local-agent: needs the agent gateway (--agent-listen)")
 	}
 	app, err := server.OpenApp(ctx, o.cfg)
 	if err != nil {
@@ -85,10 +87,45 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	}
 	fmt.Fprintf(g.env.Stderr, "bulwark server listening on %s (data in %s)\n", app.Server.URL(), o.cfg.DataDir)
 	if app.AgentAddr != "" {
-		fmt.Fprintf(g.env.Stderr, "agent gateway on %s: bulwark agent --server %s --token JOIN-TOKEN\n", app.AgentAddr, app.AgentAddr)
+		fmt.Fprintf(g.env.Stderr, "agent gateway on %s (CA %s): bulwark agent --server %s --token JOIN-TOKEN --ca-pin %s\n",
+			app.AgentAddr, app.CAPin, app.AgentAddr, app.CAPin)
+	}
+	agentDone := make(chan error, 1)
+	if o.localAgent {
+		go func() { agentDone <- runLocalAgent(ctx, g, app) }()
+	} else {
+		close(agentDone)
 	}
 	<-ctx.Done()
+	if err := <-agentDone; err != nil {
+		fmt.Fprintln(g.env.Stderr, "local agent:", err)
+	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return app.Close(closeCtx)
+}
+
+// runLocalAgent runs an agent in this process (--local-agent), enrolled
+// with a one-hour join token into simulation and pinned to this server's
+// CA. Its management networks include the gateway's address, so network
+// faults never cut the server off from it.
+func runLocalAgent(ctx context.Context, g *globals, app *server.App) error {
+	secret, _, err := app.Gateway.CreateJoinToken(ctx, agentgw.JoinTokenRequest{Name: "local agent (--local-agent)",
+		Environment: server.SimulationEnv, TTL: time.Hour, CreatedBy: "system"})
+	if err != nil {
+		return err
+	}
+	host, err := g.host()
+	if err != nil {
+		return err
+	}
+	dir := g.dir()
+	a, err := agent.New(agent.Config{Server: app.AgentAddr, Token: secret, StateDir: dir, CAPin: app.CAPin, Host: host,
+		Labels: map[string]string{"local": "true"},
+		OnLive: func(ctx context.Context, f *bulwark.Fault) { watch(ctx, dir, f, g.env) },
+		Logger: slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx)
 }

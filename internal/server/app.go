@@ -64,6 +64,8 @@ type App struct {
 	Gateway   *agentgw.Gateway
 	// AgentAddr is where the gateway listens, once started.
 	AgentAddr string
+	// CAPin is the agents' CA fingerprint (sha256:HEX), for --ca-pin.
+	CAPin string
 
 	closers []func() error
 }

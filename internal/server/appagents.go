@@ -26,6 +26,7 @@ func openGateway(ctx context.Context, app *App, cfg AppConfig) (*agentgw.Gateway
 	if err != nil {
 		return nil, nil, bulwark.Errorf(bulwark.EINVALID, "--agent-listen: %q is not HOST:PORT", cfg.AgentListen)
 	}
+	app.CAPin = ca.Fingerprint()
 	names := append([]string{}, cfg.AgentServerNames...)
 	if host != "" && host != "0.0.0.0" && host != "::" {
 		names = append(names, host)
