@@ -82,7 +82,25 @@ func openAPIPaths() map[string]any {
 		"/api/v1/inventory/import": map[string]any{"post": map[string]any{"summary": "Import a YAML inventory (kind: Inventory) in one transaction (global admin)", "requestBody": map[string]any{"content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}}, "responses": map[string]any{"200": map[string]any{"description": "counts"}}}},
 		"/api/v1/tokens":           map[string]any{"post": op("Create an automation account owned by the caller and its token", "", map[string]string{"201": ""}), "get": op("List tokens", "", map[string]string{"200": ""})},
 		"/api/v1/audit/verify":     map[string]any{"get": op("Verify the audit log's hash chain and checkpoints", "", map[string]string{"200": "", "409": ""})},
-		"/api/v1/openapi.json":     map[string]any{"get": map[string]any{"summary": "This document", "security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
+		"/api/v1/runs": map[string]any{"post": map[string]any{"summary": "Submit a drill file (YAML; ?name= names it in messages): planned against the agents, then the policy gate: 201 started, 202 awaiting approval, 403 refused",
+			"requestBody": map[string]any{"content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}},
+			"responses":   map[string]any{"201": map[string]any{"description": "started"}, "202": map[string]any{"description": "awaiting approval"}}}},
+		"/api/v1/runs/{id}":         map[string]any{"get": op("A run: its submission (approval state) and the stored run (state, verdict, measures)", "", map[string]string{"200": ""})},
+		"/api/v1/runs/{id}/events":  map[string]any{"get": op("The run's timeline", "", map[string]string{"200": ""})},
+		"/api/v1/runs/{id}/report":  map[string]any{"get": map[string]any{"summary": "The finished run's report: ?format=json|html|md|junit&lang=zh-CN|en", "responses": map[string]any{"200": map[string]any{"description": "the report"}}}},
+		"/api/v1/runs/{id}/approve": map[string]any{"post": op("Approve a waiting production-class run (a person with approver on every selected system, not the submitter); body {validFor}", "", map[string]string{"200": "", "201": ""})},
+		"/api/v1/agents/jointokens": map[string]any{
+			"post": op("Create a join token scoped to an environment (and zone); the secret is shown once", "", map[string]string{"201": ""}),
+			"get":  op("List join tokens", "", map[string]string{"200": ""}),
+		},
+		"/api/v1/agents/jointokens/{id}": map[string]any{"delete": op("Revoke a join token", "", map[string]string{"204": ""})},
+		"/api/v1/me":                     map[string]any{"get": op("The authenticated principal", "", map[string]string{"200": ""})},
+		"/api/v1/rolebindings": map[string]any{
+			"get":  op("List role bindings", "", map[string]string{"200": ""}),
+			"post": op("Bind a role to a subject on a scope (admin of that scope)", "", map[string]string{"201": ""}),
+		},
+		"/api/v1/users":        map[string]any{"get": op("List users (admin)", "", map[string]string{"200": ""}), "post": op("Create a local user (TOTP enrolment returned once)", "", map[string]string{"201": ""})},
+		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
 	}
 }
 
