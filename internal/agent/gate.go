@@ -22,11 +22,8 @@ type GateEnv struct {
 // even when a server asks. Check returns nil to allow, or an error saying
 // why not; from and to are the fault's planned interval.
 //
-// TODO(issue 7): plug in internal/calendar and internal/policy once they are
-// in the tree: parse env.Calendar with calendar.Parse and env.Policy with
-// the policy package, and refuse when env.ProductionClass and the interval
-// touches a blackout (or the calendar is past validThrough). Until then the
-// agent runs with no gate unless its caller passes one.
+// PolicyGate is the implementation `bulwark agent` uses (internal/policy's
+// local gate over the documents the server sends).
 type LocalGate interface {
 	Check(ctx context.Context, env GateEnv, spec bulwark.FaultSpec, from, to time.Time) error
 }

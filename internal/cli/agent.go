@@ -53,15 +53,17 @@ func runAgent(ctx context.Context, g *globals, o agentOptions) error {
 		return err
 	}
 	dir := g.dir()
+	gate := &agent.PolicyGate{}
 	a, err := agent.New(agent.Config{
 		Server: o.server, Token: o.token, StateDir: dir, Labels: labels, Lease: o.lease,
-		CAFile: o.caFile, CAPin: o.caPin, Host: host,
+		CAFile: o.caFile, CAPin: o.caPin, Host: host, Gate: gate,
 		OnLive: func(ctx context.Context, f *bulwark.Fault) { watch(ctx, dir, f, g.env) },
 		Logger: slog.New(slog.NewTextHandler(g.env.Stderr, nil)),
 	})
 	if err != nil {
 		return err
 	}
+	gate.HostID = a.ID
 	return a.Run(ctx)
 }
 
