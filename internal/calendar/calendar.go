@@ -15,6 +15,7 @@ const searchDays = 60
 // concurrent use.
 type Calendar struct {
 	File   File
+	src    []byte
 	loc    *time.Location
 	closed map[Date]string // closed date → holiday name
 	makeUp map[Date]bool

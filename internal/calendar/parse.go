@@ -33,7 +33,7 @@ func ParseFile(path string) (*Calendar, error) {
 func Parse(name string, data []byte) (*Calendar, error) {
 	var f File
 	doc := yamldoc.Decode(name, data, &f)
-	c := &Calendar{File: f}
+	c := &Calendar{File: f, src: append([]byte(nil), data...)}
 	c.check(doc)
 	if err := doc.Err(); err != nil {
 		return nil, err
@@ -155,3 +155,7 @@ func checkSpan(doc *yamldoc.Doc, path string, start, end Clock) {
 		doc.Errorf(pe, "equals start (%s): use 00:00 to 24:00 for a whole day", start)
 	}
 }
+
+// Source returns the document the calendar was parsed from, which the
+// server sends to its agents for their own gate (DESIGN §4.1).
+func (c *Calendar) Source() []byte { return c.src }

@@ -17,10 +17,15 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 // concurrent use.
 type Policy struct {
 	File File
+	src  []byte
 }
 
 // Name returns the policy's metadata.name.
 func (p *Policy) Name() string { return p.File.Metadata.Name }
+
+// Source returns the document the policy was parsed from, which the server
+// sends to its agents for their own gate (DESIGN §4.1).
+func (p *Policy) Source() []byte { return p.src }
 
 // ParseFile reads and parses the policy file at path.
 func ParseFile(path string) (*Policy, error) {
@@ -41,7 +46,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if err := doc.Err(); err != nil {
 		return nil, err
 	}
-	return &Policy{File: f}, nil
+	return &Policy{File: f, src: append([]byte(nil), data...)}, nil
 }
 
 func check(doc *yamldoc.Doc, f *File) {

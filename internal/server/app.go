@@ -18,6 +18,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/audit"
 	"github.com/bulwarkhq/bulwark/internal/auth"
 	"github.com/bulwarkhq/bulwark/internal/notify"
+	"github.com/bulwarkhq/bulwark/internal/policy"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
@@ -62,6 +63,8 @@ type App struct {
 	Audit     *audit.Log
 	Server    *Server
 	Gateway   *agentgw.Gateway
+	// Gate is the policy gate in force (policies and calendars loaded).
+	Gate *policy.Gate
 	// AgentAddr is where the gateway listens, once started.
 	AgentAddr string
 	// CAPin is the agents' CA fingerprint (sha256:HEX), for --ca-pin.
@@ -142,6 +145,11 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	gate, err := buildGate(cfg.Gate, &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: app.Auth}})
 	if err != nil {
 		return nil, err
+	}
+	app.Gate = gate
+	if err := gate.Check(); err != nil {
+		// The gate fails closed anyway; say why now, not at the first denial.
+		cfg.Logger.Warn("policy gate: production-class work will be refused until this is fixed", "problem", err.Error())
 	}
 	app.Server = &Server{Inventory: app.Inventory, Auth: app.Auth, Principal: auth.FromContext, Audit: app.Audit,
 		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier, Gate: PolicyGate{Gate: gate},

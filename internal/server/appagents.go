@@ -11,6 +11,7 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/pki"
+	"github.com/bulwarkhq/bulwark/internal/policy"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
@@ -32,7 +33,8 @@ func openGateway(ctx context.Context, app *App, cfg AppConfig) (*agentgw.Gateway
 		names = append(names, host)
 	}
 	g, err := agentgw.New(ctx, agentgw.Config{Store: sqlite.NewAgentStore(app.DB), CA: ca, ServerNames: names,
-		Inventory: inventoryLabels{app.Inventory}, Lease: cfg.AgentLease, Logger: cfg.Logger})
+		Inventory: inventoryLabels{app.Inventory}, Docs: envDocs{inv: app.Inventory, gate: app.Gate},
+		Lease: cfg.AgentLease, Logger: cfg.Logger})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,4 +117,28 @@ func reapLapsed(g *agentgw.Gateway, lease time.Duration, log func(msg string, ar
 				"agent", a.ID, "hostname", a.Hostname, "status", a.Status, "lastSeen", a.LastSeen)
 		}
 	}
+}
+
+// envDocs gives the agents of an environment the policy and calendar
+// documents in force for it, so that each agent refuses on its own what the
+// server's gate would refuse (defence in depth, DESIGN §4.1).
+type envDocs struct {
+	inv  bulwark.InventoryService
+	gate *policy.Gate
+}
+
+func (d envDocs) EnvironmentDocs(ctx context.Context, env string) (pol, cal []byte, err error) {
+	e, err := d.inv.FindEnvironment(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := d.gate.Policies.For(e)
+	name := p.File.Spec.Calendar.Name
+	if name == "" {
+		name = d.gate.DefaultCalendar
+	}
+	if c := d.gate.Calendars[name]; c != nil {
+		cal = c.Source()
+	}
+	return p.Source(), cal, nil
 }
