@@ -158,6 +158,10 @@ func (a *Agent) actual(ctx context.Context) []*agentpb.FaultStatus {
 		out = append(out, agentpb.FaultToPB(f, a.local[f.ID]))
 	}
 	for _, id := range sortedKeys(a.refused) {
+		if time.Since(*a.refused[id].EndedAt) > recentlyEnded {
+			delete(a.refused, id) // its expiresAt has passed: a resend cannot start it
+			continue
+		}
 		if !seen[id] {
 			out = append(out, agentpb.FaultToPB(a.refused[id], false))
 		}

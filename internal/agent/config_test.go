@@ -1,0 +1,71 @@
+package agent_test
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agent"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
+)
+
+func TestParseLabels(t *testing.T) {
+	got, err := agent.ParseLabels("rack=u1, role=db")
+	if err != nil || got["rack"] != "u1" || got["role"] != "db" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	for _, bad := range []string{"env=prod", "rack", "=x", "zone=a", "system=s", "unit=u"} {
+		if _, err := agent.ParseLabels(bad); bulwark.ErrorCode(err) != bulwark.EINVALID {
+			t.Errorf("%q: %v, want invalid", bad, err)
+		}
+	}
+	if _, err := agent.New(agent.Config{Server: "x:1", StateDir: t.TempDir(), Labels: map[string]string{"env": "p"}}); bulwark.ErrorCode(err) != bulwark.EINVALID {
+		t.Errorf("reserved label in Config: %v", err)
+	}
+	if _, err := agent.New(agent.Config{Server: "x:1", StateDir: t.TempDir()}); bulwark.ErrorCode(err) != bulwark.EINVALID {
+		t.Errorf("no token and not enrolled: %v", err)
+	}
+}
+
+// TestServerPinnedOnManagementPlane: the server's address is on the
+// management allow-list of the host the agent's kinds act on.
+func TestServerPinnedOnManagementPlane(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", nil)
+	a := startAgent(t, agent.Config{Server: srv.addr, Token: srv.token(t, "simulation")})
+	waitFor(t, "connected", func() bool { return a.ID() != "" && agentStatus(srv, a.ID()) == agentgw.StatusConnected })
+	if !slices.Contains(a.ManagementNetworks(), netip.MustParsePrefix("127.0.0.1/32")) {
+		t.Fatalf("management networks %v lack the server 127.0.0.1", a.ManagementNetworks())
+	}
+}
+
+// TestEnrolledIdentityIsReused restarts an agent on the same state
+// directory without a token: it keeps its id and connects again; another
+// state directory on the same host is another agent.
+func TestEnrolledIdentityIsReused(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", nil)
+	token := srv.token(t, "simulation")
+	state := shortTempDir(t)
+	a := startAgent(t, agent.Config{Server: srv.addr, Token: token, StateDir: state, Hostname: "h1"})
+	waitFor(t, "connected", func() bool { return a.ID() != "" && agentStatus(srv, a.ID()) == agentgw.StatusConnected })
+	first := a.ID()
+	a.stop()
+	waitFor(t, "disconnected", func() bool { return agentStatus(srv, first) == agentgw.StatusDisconnected })
+	again := startAgent(t, agent.Config{Server: srv.addr, StateDir: state, Hostname: "h1"})
+	if again.ID() != first {
+		t.Fatalf("id %q after restart, want %q", again.ID(), first)
+	}
+	waitFor(t, "connected again", func() bool { return agentStatus(srv, first) == agentgw.StatusConnected })
+	other := startAgent(t, agent.Config{Server: srv.addr, Token: token, Hostname: "h1"})
+	waitFor(t, "second agent", func() bool { return other.ID() != "" && agentStatus(srv, other.ID()) == agentgw.StatusConnected })
+	if other.ID() == first {
+		t.Fatal("two state directories share one agent id")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, ok := agent.DialLocal(ctx, state); !ok {
+		t.Fatal("restarted agent serves no agent.sock")
+	}
+}
