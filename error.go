@@ -3,10 +3,11 @@ package bulwark
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes shared by the CLI, the API and the stores. They are mapped to
-// HTTP statuses once, in the server, and to exit codes once, in the CLI.
+// HTTP statuses once, by HTTPStatus, and to exit codes once, in the CLI.
 const (
 	EINVALID      = "invalid"
 	EUNAUTHORIZED = "unauthorized"
@@ -16,6 +17,26 @@ const (
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
 )
+
+// HTTPStatus maps an error code to its HTTP status: the one mapping the
+// server and its handlers share. Unknown codes are 500.
+func HTTPStatus(code string) int {
+	switch code {
+	case EINVALID:
+		return http.StatusBadRequest
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is an error meant for the person who made the request: Code says what
 // class of failure it is and Message says what to do about it.

@@ -86,25 +86,13 @@ func (s *Service) Require(role bulwark.Role, res ResourceFunc) func(http.Handler
 	}
 }
 
-// statusOf maps an error code to an HTTP status.
+// statusOf maps an error code to an HTTP status: the shared mapping, plus
+// this package's own rate-limit code.
 func statusOf(code string) int {
-	switch code {
-	case bulwark.EINVALID:
-		return http.StatusBadRequest
-	case bulwark.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case bulwark.EFORBIDDEN:
-		return http.StatusForbidden
-	case bulwark.ENOTFOUND:
-		return http.StatusNotFound
-	case bulwark.ECONFLICT:
-		return http.StatusConflict
-	case bulwark.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case codeTooMany:
+	if code == codeTooMany {
 		return http.StatusTooManyRequests
 	}
-	return http.StatusInternalServerError
+	return bulwark.HTTPStatus(code)
 }
 
 // codeTooMany is used inside this package only, for the login limiter: the

@@ -14,26 +14,6 @@ import (
 // maxBody bounds every request body the API reads.
 const maxBody = 4 << 20
 
-// statusOf maps an error code to its HTTP status, in one place.
-func statusOf(code string) int {
-	switch code {
-	case bulwark.EINVALID:
-		return http.StatusBadRequest
-	case bulwark.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case bulwark.EFORBIDDEN:
-		return http.StatusForbidden
-	case bulwark.ENOTFOUND:
-		return http.StatusNotFound
-	case bulwark.ECONFLICT:
-		return http.StatusConflict
-	case bulwark.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // errorBody is the one error shape of the API.
 type errorBody struct {
 	Error struct {
@@ -51,7 +31,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = code, bulwark.ErrorMessage(err)
-	writeJSON(w, statusOf(code), body)
+	writeJSON(w, bulwark.HTTPStatus(code), body)
 }
 
 // writeJSON answers with v as JSON.

@@ -22,32 +22,6 @@ var _ auth.Store = (*AuthStore)(nil)
 // NewAuthStore returns an AuthStore on an open DB.
 func NewAuthStore(db *DB) *AuthStore { return &AuthStore{db: db} }
 
-// authWrite runs fn in a write transaction and commits it when fn succeeds.
-func (s *AuthStore) authWrite(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// authRead runs fn in a read transaction.
-func (s *AuthStore) authRead(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.db.BeginReadTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.rollback()
-	return fn(tx)
-}
-
 // authErr maps constraint violations to bulwark codes: a duplicate is
 // ECONFLICT, a missing referenced row ENOTFOUND.
 func authErr(err error, what string) error {
@@ -68,7 +42,7 @@ const authUserCols = `id, name, display_name, email, password_hash, oidc_issuer,
 
 // CreateUser implements auth.Store.
 func (s *AuthStore) CreateUser(ctx context.Context, u *auth.User) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		u.CreatedAt, u.UpdatedAt = tx.now, tx.now
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_users (`+authUserCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			u.ID, u.Name, u.DisplayName, u.Email, u.PasswordHash, u.Issuer, u.Subject, u.Disabled,
@@ -79,7 +53,7 @@ func (s *AuthStore) CreateUser(ctx context.Context, u *auth.User) error {
 
 // UpdateUser implements auth.Store.
 func (s *AuthStore) UpdateUser(ctx context.Context, u *auth.User) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET display_name = ?, email = ?, password_hash = ?,
 			disabled = ?, updated_at = ? WHERE id = ?`,
 			u.DisplayName, u.Email, u.PasswordHash, u.Disabled, timeArg(tx.now), u.ID)
@@ -114,7 +88,7 @@ func (s *AuthStore) UserBySubject(ctx context.Context, issuer, subject string) (
 }
 
 func (s *AuthStore) userWhere(ctx context.Context, what, where string, args ...any) (u *auth.User, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		u, err = scanAuthUser(tx.QueryRowContext(ctx, `SELECT `+authUserCols+` FROM auth_users WHERE `+where, args...))
 		return authErr(err, what)
 	})
@@ -123,7 +97,7 @@ func (s *AuthStore) userWhere(ctx context.Context, what, where string, args ...a
 
 // Users implements auth.Store.
 func (s *AuthStore) Users(ctx context.Context) (users []*auth.User, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+authUserCols+` FROM auth_users ORDER BY name`)
 		if err != nil {
 			return fmt.Errorf("list users: %w", err)
@@ -153,7 +127,7 @@ func scanAuthUser(r authScanner) (*auth.User, error) {
 
 // PutTOTP implements auth.Store.
 func (s *AuthStore) PutTOTP(ctx context.Context, userID string, secret []byte) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_totp (user_id, secret, confirmed, last_step) VALUES (?, ?, 0, 0)
 			ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed = 0, last_step = 0`, userID, secret)
 		return authErr(err, "totp of user "+userID)
@@ -162,7 +136,7 @@ func (s *AuthStore) PutTOTP(ctx context.Context, userID string, secret []byte) e
 
 // TOTP implements auth.Store.
 func (s *AuthStore) TOTP(ctx context.Context, userID string) (t *auth.TOTP, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		t = &auth.TOTP{UserID: userID}
 		err := tx.QueryRowContext(ctx, `SELECT secret, confirmed, last_step FROM auth_totp WHERE user_id = ?`, userID).
 			Scan(&t.Secret, &t.Confirmed, &t.LastStep)
@@ -174,7 +148,7 @@ func (s *AuthStore) TOTP(ctx context.Context, userID string) (t *auth.TOTP, err 
 // UseTOTPStep implements auth.Store. The compare and the update are one
 // statement, so two logins racing with the same code cannot both win.
 func (s *AuthStore) UseTOTPStep(ctx context.Context, userID string, step int64) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_totp SET last_step = ?, confirmed = 1
 			WHERE user_id = ? AND last_step < ?`, step, userID, step)
 		if err != nil {
@@ -194,7 +168,7 @@ func (s *AuthStore) UseTOTPStep(ctx context.Context, userID string, step int64) 
 
 // CreateAccount implements auth.Store.
 func (s *AuthStore) CreateAccount(ctx context.Context, a *auth.Account) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		a.CreatedAt = tx.now
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_accounts (id, name, owner_id, created_at) VALUES (?,?,?,?)`,
 			a.ID, a.Name, a.OwnerID, timeArg(a.CreatedAt))
@@ -204,7 +178,7 @@ func (s *AuthStore) CreateAccount(ctx context.Context, a *auth.Account) error {
 
 // AccountByID implements auth.Store.
 func (s *AuthStore) AccountByID(ctx context.Context, id string) (a *auth.Account, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		a = &auth.Account{}
 		err := tx.QueryRowContext(ctx, `SELECT id, name, owner_id, created_at FROM auth_accounts WHERE id = ?`, id).
 			Scan(&a.ID, &a.Name, &a.OwnerID, timeCol{&a.CreatedAt})

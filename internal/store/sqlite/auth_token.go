@@ -15,7 +15,7 @@ const authTokenCols = `id, hash, name, subject_id, subject_kind, owner_id, creat
 
 // CreateToken implements auth.Store.
 func (s *AuthStore) CreateToken(ctx context.Context, t *auth.Token) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		t.CreatedAt = tx.now
 		t.ExpiresAt = utcTime(t.ExpiresAt)
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_tokens (`+authTokenCols+`) VALUES (?,?,?,?,?,?,?,?,?)`,
@@ -36,7 +36,7 @@ func (s *AuthStore) TokenByID(ctx context.Context, id string) (*auth.Token, erro
 }
 
 func (s *AuthStore) tokenWhere(ctx context.Context, what, where string, args ...any) (t *auth.Token, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		t, err = scanAuthToken(tx.QueryRowContext(ctx, `SELECT `+authTokenCols+` FROM auth_tokens WHERE `+where, args...))
 		return authErr(err, what)
 	})
@@ -45,7 +45,7 @@ func (s *AuthStore) tokenWhere(ctx context.Context, what, where string, args ...
 
 // TokensByOwner implements auth.Store.
 func (s *AuthStore) TokensByOwner(ctx context.Context, ownerID string) (ts []*auth.Token, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+authTokenCols+` FROM auth_tokens WHERE owner_id = ?
 			ORDER BY created_at DESC, id DESC`, ownerID)
 		if err != nil {
@@ -66,7 +66,7 @@ func (s *AuthStore) TokensByOwner(ctx context.Context, ownerID string) (ts []*au
 
 // RevokeToken implements auth.Store.
 func (s *AuthStore) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
 			timeArg(at), id)
 		if err != nil {
@@ -93,7 +93,7 @@ func scanAuthToken(r authScanner) (*auth.Token, error) {
 
 // CreateSession implements auth.Store.
 func (s *AuthStore) CreateSession(ctx context.Context, se *auth.Session) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		if se.CreatedAt.IsZero() {
 			se.CreatedAt = tx.now
 		}
@@ -105,7 +105,7 @@ func (s *AuthStore) CreateSession(ctx context.Context, se *auth.Session) error {
 
 // SessionByHash implements auth.Store.
 func (s *AuthStore) SessionByHash(ctx context.Context, hash string) (se *auth.Session, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		se = &auth.Session{Hash: hash}
 		err := tx.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM auth_sessions WHERE hash = ?`, hash).
 			Scan(&se.UserID, timeCol{&se.CreatedAt}, timeCol{&se.ExpiresAt})
@@ -116,7 +116,7 @@ func (s *AuthStore) SessionByHash(ctx context.Context, hash string) (se *auth.Se
 
 // DeleteSession implements auth.Store.
 func (s *AuthStore) DeleteSession(ctx context.Context, hash string) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE hash = ?`, hash)
 		return authErr(err, "session")
 	})
@@ -124,7 +124,7 @@ func (s *AuthStore) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteExpiredSessions implements auth.Store.
 func (s *AuthStore) DeleteExpiredSessions(ctx context.Context, now time.Time) (n int, err error) {
-	err = s.authWrite(ctx, func(tx *Tx) error {
+	err = s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE expires_at < ?`, timeArg(now))
 		if err != nil {
 			return fmt.Errorf("delete expired sessions: %w", err)
@@ -138,7 +138,7 @@ func (s *AuthStore) DeleteExpiredSessions(ctx context.Context, now time.Time) (n
 
 // CreateRoleBinding implements auth.Store.
 func (s *AuthStore) CreateRoleBinding(ctx context.Context, b *bulwark.RoleBinding) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_role_bindings (id, subject, role, scope_kind, scope_name, created_at)
 			VALUES (?,?,?,?,?,?)`, b.ID, b.Subject, string(b.Role), string(b.Scope.Kind), b.Scope.Name, timeArg(tx.now))
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_CHECK) {
@@ -150,7 +150,7 @@ func (s *AuthStore) CreateRoleBinding(ctx context.Context, b *bulwark.RoleBindin
 
 // DeleteRoleBinding implements auth.Store.
 func (s *AuthStore) DeleteRoleBinding(ctx context.Context, id string) error {
-	return s.authWrite(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM auth_role_bindings WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete role binding: %w", err)
@@ -164,7 +164,7 @@ func (s *AuthStore) DeleteRoleBinding(ctx context.Context, id string) error {
 
 // RoleBindingByID implements auth.Store.
 func (s *AuthStore) RoleBindingByID(ctx context.Context, id string) (b *bulwark.RoleBinding, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		b, err = scanRoleBinding(tx.QueryRowContext(ctx, `SELECT `+roleBindingCols+` FROM auth_role_bindings WHERE id = ?`, id))
 		return authErr(err, "role binding "+id)
 	})
@@ -173,7 +173,7 @@ func (s *AuthStore) RoleBindingByID(ctx context.Context, id string) (b *bulwark.
 
 // RoleBindings implements auth.Store.
 func (s *AuthStore) RoleBindings(ctx context.Context, subject string) (bs []*bulwark.RoleBinding, err error) {
-	err = s.authRead(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+roleBindingCols+` FROM auth_role_bindings
 			WHERE ? = '' OR subject = ? ORDER BY id`, subject, subject)
 		if err != nil {

@@ -19,32 +19,9 @@ var _ bulwark.InventoryService = (*InventoryService)(nil)
 // NewInventoryService returns the inventory kept in db.
 func NewInventoryService(db *DB) *InventoryService { return &InventoryService{db: db} }
 
-// write runs fn in one write transaction and commits it.
-func (s *InventoryService) write(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// read runs fn in one read transaction.
-func (s *InventoryService) read(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.db.BeginReadTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.rollback()
-	return fn(tx)
-}
-
 // PutEnvironment implements bulwark.InventoryService.
 func (s *InventoryService) PutEnvironment(ctx context.Context, e bulwark.Environment) error {
-	return s.write(ctx, func(tx *Tx) error { return putEnvironment(ctx, tx, e) })
+	return s.db.write(ctx, func(tx *Tx) error { return putEnvironment(ctx, tx, e) })
 }
 
 func putEnvironment(ctx context.Context, tx *Tx, e bulwark.Environment) error {
@@ -58,7 +35,7 @@ func putEnvironment(ctx context.Context, tx *Tx, e bulwark.Environment) error {
 
 // FindEnvironment implements bulwark.InventoryService.
 func (s *InventoryService) FindEnvironment(ctx context.Context, name string) (e bulwark.Environment, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT name, production_class, description FROM environments WHERE name = ?`, name).
 			Scan(&e.Name, &e.ProductionClass, &e.Description)
 		return notFound(err, "environment", name)
@@ -68,7 +45,7 @@ func (s *InventoryService) FindEnvironment(ctx context.Context, name string) (e 
 
 // Environments implements bulwark.InventoryService.
 func (s *InventoryService) Environments(ctx context.Context) (out []bulwark.Environment, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT name, production_class, description FROM environments ORDER BY name`)
 		if err != nil {
 			return err
@@ -88,7 +65,7 @@ func (s *InventoryService) Environments(ctx context.Context) (out []bulwark.Envi
 
 // PutSystem implements bulwark.InventoryService.
 func (s *InventoryService) PutSystem(ctx context.Context, sys bulwark.System) error {
-	return s.write(ctx, func(tx *Tx) error { return putSystem(ctx, tx, sys) })
+	return s.db.write(ctx, func(tx *Tx) error { return putSystem(ctx, tx, sys) })
 }
 
 func putSystem(ctx context.Context, tx *Tx, s bulwark.System) error {
@@ -104,7 +81,7 @@ func putSystem(ctx context.Context, tx *Tx, s bulwark.System) error {
 
 // FindSystem implements bulwark.InventoryService.
 func (s *InventoryService) FindSystem(ctx context.Context, name string) (sys bulwark.System, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT name, owner_team, tier, title FROM systems WHERE name = ?`, name).
 			Scan(&sys.Name, &sys.OwnerTeam, &sys.Tier, &sys.Title)
 		return notFound(err, "system", name)
@@ -114,7 +91,7 @@ func (s *InventoryService) FindSystem(ctx context.Context, name string) (sys bul
 
 // Systems implements bulwark.InventoryService.
 func (s *InventoryService) Systems(ctx context.Context) (out []bulwark.System, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT name, owner_team, tier, title FROM systems ORDER BY name`)
 		if err != nil {
 			return err
@@ -134,7 +111,7 @@ func (s *InventoryService) Systems(ctx context.Context) (out []bulwark.System, e
 
 // PutUnit implements bulwark.InventoryService.
 func (s *InventoryService) PutUnit(ctx context.Context, u bulwark.Unit) error {
-	return s.write(ctx, func(tx *Tx) error { return putUnit(ctx, tx, u) })
+	return s.db.write(ctx, func(tx *Tx) error { return putUnit(ctx, tx, u) })
 }
 
 func putUnit(ctx context.Context, tx *Tx, u bulwark.Unit) error {
@@ -149,7 +126,7 @@ func putUnit(ctx context.Context, tx *Tx, u bulwark.Unit) error {
 
 // Units implements bulwark.InventoryService; an empty system lists all.
 func (s *InventoryService) Units(ctx context.Context, system string) (out []bulwark.Unit, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT name, system FROM units WHERE ? = '' OR system = ? ORDER BY name`, system, system)
 		if err != nil {
 			return err
@@ -191,7 +168,7 @@ func notFound(err error, what, name string) error {
 // Import implements bulwark.InventoryService: one transaction, in dependency
 // order, so a bad entry anywhere leaves the store untouched.
 func (s *InventoryService) Import(ctx context.Context, inv *bulwark.Inventory) (res bulwark.ImportResult, err error) {
-	err = s.write(ctx, func(tx *Tx) error {
+	err = s.db.write(ctx, func(tx *Tx) error {
 		for _, e := range inv.Environments {
 			if err := putEnvironment(ctx, tx, e); err != nil {
 				return err

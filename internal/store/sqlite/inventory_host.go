@@ -10,7 +10,7 @@ import (
 
 // PutHost implements bulwark.InventoryService.
 func (s *InventoryService) PutHost(ctx context.Context, h bulwark.InventoryHost) (out bulwark.InventoryHost, err error) {
-	err = s.write(ctx, func(tx *Tx) error {
+	err = s.db.write(ctx, func(tx *Tx) error {
 		out, err = putHost(ctx, tx, h)
 		return err
 	})
@@ -80,7 +80,7 @@ func findHostBy(ctx context.Context, tx *Tx, column, value string) (bulwark.Inve
 
 // FindHost implements bulwark.InventoryService.
 func (s *InventoryService) FindHost(ctx context.Context, id string) (h bulwark.InventoryHost, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		h, err = findHostBy(ctx, tx, "id", id)
 		return err
 	})
@@ -89,7 +89,7 @@ func (s *InventoryService) FindHost(ctx context.Context, id string) (h bulwark.I
 
 // FindHostByName implements bulwark.InventoryService (case-insensitive).
 func (s *InventoryService) FindHostByName(ctx context.Context, hostname string) (h bulwark.InventoryHost, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		h, err = findHostBy(ctx, tx, "hostname", hostname)
 		return err
 	})
@@ -98,7 +98,7 @@ func (s *InventoryService) FindHostByName(ctx context.Context, hostname string) 
 
 // Hosts implements bulwark.InventoryService, ordered by hostname.
 func (s *InventoryService) Hosts(ctx context.Context, f bulwark.HostFilter) (out []bulwark.InventoryHost, err error) {
-	err = s.read(ctx, func(tx *Tx) error {
+	err = s.db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts
 			WHERE (? = '' OR system = ?) AND (? = '' OR unit = ?) AND (? = '' OR environment = ?) AND (? = '' OR hostname = ?)
 			ORDER BY hostname COLLATE NOCASE`,
@@ -121,7 +121,7 @@ func (s *InventoryService) Hosts(ctx context.Context, f bulwark.HostFilter) (out
 
 // DeleteHost implements bulwark.InventoryService.
 func (s *InventoryService) DeleteHost(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *Tx) error {
+	return s.db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -177,6 +177,32 @@ func (db *DB) begin(ctx context.Context, conn *sql.DB) (*Tx, error) {
 	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
 }
 
+// write runs fn in one write transaction and commits it when fn succeeds.
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in one read-only transaction (one consistent snapshot).
+func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginReadTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.rollback()
+	return fn(tx)
+}
+
 // rollback ends a transaction that was not committed; after a commit it is a
 // no-op, so it is deferred right after begin.
 func (tx *Tx) rollback() { _ = tx.Rollback() }
