@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -116,13 +117,14 @@ func writeNew(path string, b []byte, perm os.FileMode) error {
 }
 
 // LoadPrivateKey reads an ed25519 private key written by GenerateKey. It
-// refuses a file that group or others may read or write.
+// refuses a file that group or others may read or write (on Unix).
 func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, bulwark.Errorf(bulwark.EINVALID, "audit key %s: %v", path, err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	// Windows reports no Unix permission bits; its ACLs are the operator's.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return nil, bulwark.Errorf(bulwark.EINVALID, "audit key %s: mode %04o lets others read it; chmod 600 it", path, fi.Mode().Perm())
 	}
 	block, err := readPEM(path)
