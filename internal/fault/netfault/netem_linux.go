@@ -45,10 +45,23 @@ func netemStatus() (ok bool, text string) {
 func probeNetem() (bool, string) {
 	errc := make(chan error, 1)
 	go func() {
-		// Never unlocked: the thread, in the scratch namespace, exits with
-		// the goroutine and the namespace with it.
+		// The thread goes back to its namespace and is unlocked only when
+		// that works; otherwise it stays locked and exits with the
+		// goroutine. A thread left in the scratch namespace must never run
+		// other goroutines, and must never be the main thread for long:
+		// /proc/self/ns/net follows the main thread, and the Go runtime
+		// wedges a locked main thread instead of ending it.
 		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- &scratchError{fmt.Errorf("open own netns: %w", err)}
+			return
+		}
+		defer unix.Close(orig)
 		errc <- addNetemInScratchNS()
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 	}()
 	err := <-errc
 	var scratch *scratchError

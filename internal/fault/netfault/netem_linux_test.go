@@ -97,8 +97,10 @@ func TestNetemDelay(t *testing.T) {
 			if added < d-time.Millisecond/2 {
 				t.Errorf("median round trip grew by %v, less than the requested %v", added, d)
 			}
-			if limit := max(bareAdded, d) + time.Millisecond; added > limit {
-				t.Errorf("median round trip grew by %v, more than bare netem's %v (or the request) + 1ms", added, bareAdded)
+			// 1 ms, plus 1 % for the run-to-run noise of two medians of 40
+			// in an emulated VM (they differ by up to 1.5 ms at 100 ms).
+			if limit := max(bareAdded, d) + time.Millisecond + d/100; added > limit {
+				t.Errorf("median round trip grew by %v, more than bare netem's %v (or the request) + 1ms + 1%%", added, bareAdded)
 			}
 		})
 	}

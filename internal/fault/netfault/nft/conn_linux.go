@@ -82,7 +82,7 @@ func checkOwnNetNS(inode uint64) error {
 		return nil
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat("/proc/self/ns/net", &st); err != nil {
+	if err := syscall.Stat("/proc/thread-self/ns/net", &st); err != nil {
 		return fmt.Errorf("stat own network namespace: %w", err)
 	}
 	if st.Ino != inode {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 )
@@ -46,9 +47,11 @@ func Links(nsPath string, nsInode uint64, names []string, dsts []netip.Prefix) (
 		return out, nil
 	}
 	unrouted := len(dsts) == 0
+	var why []string
 	for _, d := range dsts {
 		routes, err := t.h.RouteGet(net.IP(d.Addr().AsSlice()))
 		if err != nil || len(routes) == 0 {
+			why = append(why, fmt.Sprintf("route to %s: %v", d.Addr(), err))
 			unrouted = true
 			continue
 		}
@@ -66,11 +69,13 @@ func Links(nsPath string, nsInode uint64, names []string, dsts []netip.Prefix) (
 		for _, l := range links {
 			if l.Attrs().Flags&net.FlagLoopback == 0 && l.Attrs().Flags&net.FlagUp != 0 {
 				add(l)
+			} else {
+				why = append(why, fmt.Sprintf("%s is %s", l.Attrs().Name, l.Attrs().Flags))
 			}
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no interface to act on: no route to the destination and no non-loopback interface up; pass --interface")
+		return nil, fmt.Errorf("no interface to act on (%s); pass --interface", strings.Join(why, "; "))
 	}
 	return out, nil
 }

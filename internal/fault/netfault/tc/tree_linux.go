@@ -96,7 +96,7 @@ func Open(dir, nsPath string, nsInode uint64, ifname string) (*Tree, error) {
 
 func (t *Tree) openNS(path string, inode uint64) error {
 	if path == "" {
-		path = "/proc/self/ns/net"
+		path = "/proc/thread-self/ns/net" // not /proc/self: a probe may have left the main thread in a scratch namespace
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
