@@ -21,13 +21,18 @@ type AuditStore struct {
 // NewAuditStore returns an AuditStore over an open db.
 func NewAuditStore(db *DB) *AuditStore { return &AuditStore{db: db} }
 
-// Append implements audit.Store.
-func (s *AuditStore) Append(ctx context.Context, entries []audit.Entry, seal audit.SealFunc) ([]audit.Entry, error) {
-	tx, err := s.db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.rollback()
+// Append implements audit.Store. The transaction commits with
+// synchronous=FULL: an entry Append returned survives a power loss, not
+// only a crash of the process.
+func (s *AuditStore) Append(ctx context.Context, entries []audit.Entry, seal audit.SealFunc) (out []audit.Entry, err error) {
+	err = s.durably(ctx, func(tx *Tx) error {
+		out, err = appendAudit(ctx, tx, entries, seal)
+		return err
+	})
+	return out, err
+}
+
+func appendAudit(ctx context.Context, tx *Tx, entries []audit.Entry, seal audit.SealFunc) ([]audit.Entry, error) {
 	head, err := auditHead(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -52,9 +57,6 @@ func (s *AuditStore) Append(ctx context.Context, entries []audit.Entry, seal aud
 		}
 		head = audit.Head{Seq: e.Seq, Hash: e.Hash}
 		out = append(out, e)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit audit entries: %w", err)
 	}
 	return out, nil
 }
@@ -93,19 +95,51 @@ func (s *AuditStore) Scan(ctx context.Context, from int64, fn func(audit.Entry) 
 	return rows.Err()
 }
 
-// AddCheckpoint implements audit.Store.
+// AddCheckpoint implements audit.Store. Like Append it commits with
+// synchronous=FULL, which also makes every entry before it durable: a
+// checkpoint is exported only after the entries it vouches for are on
+// disk, so a power loss cannot make the export look like a truncated tail.
 func (s *AuditStore) AddCheckpoint(ctx context.Context, c audit.Checkpoint) error {
-	tx, err := s.db.BeginTx(ctx)
+	return s.durably(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
+			c.Seq, c.Hash, bulwark.FormatTime(c.Time), c.KeyID, c.Signature)
+		if err != nil {
+			return fmt.Errorf("insert audit checkpoint: %w", err)
+		}
+		return nil
+	})
+}
+
+// durably runs fn in a write transaction on the writer connection, taken
+// for itself, with synchronous=FULL for that one commit (the WAL is
+// fsynced, with every frame before it), then restores NORMAL.
+func (s *AuditStore) durably(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.db.writer == nil {
+		return bulwark.Errorf(bulwark.EUNAVAILABLE, "sqlite: database is not open")
+	}
+	conn, err := s.db.writer.Conn(ctx)
 	if err != nil {
+		return fmt.Errorf("audit: take the writer connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
+		return fmt.Errorf("audit: synchronous=FULL: %w", err)
+	}
+	// Restore the DSN's setting even when ctx is done.
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = NORMAL")
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, db: s.db, now: s.db.Now().UTC()}
+	defer tx.rollback()
+	if err := fn(tx); err != nil {
 		return err
 	}
-	defer tx.rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
-		c.Seq, c.Hash, bulwark.FormatTime(c.Time), c.KeyID, c.Signature)
-	if err != nil {
-		return fmt.Errorf("insert audit checkpoint: %w", err)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit audit: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }
 
 // Checkpoints implements audit.Store.
