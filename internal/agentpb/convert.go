@@ -16,7 +16,7 @@ func FaultToPB(f *bulwark.Fault, local bool) *FaultStatus {
 		Id: f.ID, Kind: f.Kind, State: string(f.State), Params: f.Params, Target: f.Target,
 		DurationMs: time.Duration(f.Duration).Milliseconds(), ActiveAtUnixNano: nanos(f.ActiveAt),
 		ExpiresAtUnixNano: nanos(f.ExpiresAt), EndedAtUnixNano: nanos(f.EndedAt),
-		EndReason: f.EndReason, Error: f.Error, Local: local,
+		EndReason: f.EndReason, Error: f.Error, Local: local, CreatedAtUnixNano: nanos(&f.CreatedAt),
 	}
 	for _, e := range f.Evidence {
 		s.Evidence = append(s.Evidence, &Evidence{TimeUnixNano: e.Time.UnixNano(), Check: e.Check, Ok: e.OK, Detail: e.Detail})
@@ -31,6 +31,9 @@ func FaultFromPB(s *FaultStatus) *bulwark.Fault {
 		Duration: bulwark.Duration(time.Duration(s.GetDurationMs()) * time.Millisecond),
 		ActiveAt: timePtr(s.GetActiveAtUnixNano()), ExpiresAt: timePtr(s.GetExpiresAtUnixNano()),
 		EndedAt: timePtr(s.GetEndedAtUnixNano()), EndReason: s.GetEndReason(), Error: s.GetError(),
+	}
+	if c := timePtr(s.GetCreatedAtUnixNano()); c != nil {
+		f.CreatedAt = *c
 	}
 	for _, e := range s.GetEvidence() {
 		f.Evidence = append(f.Evidence, bulwark.Evidence{Time: time.Unix(0, e.GetTimeUnixNano()).UTC(), Check: e.GetCheck(), OK: e.GetOk(), Detail: e.GetDetail()})
@@ -63,7 +66,7 @@ func DesiredFromPB(p *DesiredFault) agentstore.DesiredFault {
 }
 
 func nanos(t *time.Time) int64 {
-	if t == nil {
+	if t == nil || t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
