@@ -129,26 +129,12 @@ func TestRecordSpoolsWhileTheStoreIsLocked(t *testing.T) {
 	l := f.log(100, func(o *audit.Options) { o.StoreTimeout = 200 * time.Millisecond })
 	record(t, l, 1, 1)
 
-	raw, err := sql.Open("sqlite", "file:"+f.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	conn, err := raw.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockDB(t, f.dbPath)
 	got, err := l.Record(context.Background(), entry(2))
 	if err != nil || got.Seq != 0 || l.Spooled() != 1 {
 		t.Fatalf("Record under a foreign write lock = seq %d, %v, spooled %d; want spooled", got.Seq, err, l.Spooled())
 	}
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	unlock()
 	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -309,5 +295,77 @@ func TestCorruptSpoolIsSetAside(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(aside[0]); !strings.Contains(string(b), "not json") || !strings.Contains(string(b), e.ID) {
 		t.Fatalf("set-aside spool lost its contents: %q", b)
+	}
+}
+
+// Run writes a checkpoint when the interval passes with no further entry,
+// and appends the spool as soon as the store is back.
+func TestRunCheckpointsAndFlushes(t *testing.T) {
+	f := newFixture(t)
+	l := f.log(1000, func(o *audit.Options) {
+		o.CheckpointInterval = 20 * time.Millisecond
+		o.StoreTimeout = 100 * time.Millisecond
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+	}()
+
+	record(t, l, 1, 3)
+	waitFor(t, "a checkpoint at seq 3", func() bool {
+		cps, _ := f.store.Checkpoints(context.Background())
+		return len(cps) > 0 && cps[len(cps)-1].Seq == 3
+	})
+
+	unlock := lockDB(t, f.dbPath)
+	if e, err := l.Record(context.Background(), entry(4)); err != nil || e.Seq != 0 {
+		t.Fatalf("Record with the store locked = seq %d, %v; want spooled", e.Seq, err)
+	}
+	unlock()
+	waitFor(t, "the spool flushed", func() bool { return l.Spooled() == 0 })
+	waitFor(t, "a checkpoint at seq 4", func() bool {
+		cps, _ := f.store.Checkpoints(context.Background())
+		return len(cps) > 0 && cps[len(cps)-1].Seq == 4
+	})
+}
+
+// waitFor polls cond for up to 20 s; the bound is a hang guard, not a
+// timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// lockDB takes the database's write lock from another connection, as
+// another process would, until the returned func is called.
+func lockDB(t *testing.T, path string) (unlock func()) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+		raw.Close()
 	}
 }
