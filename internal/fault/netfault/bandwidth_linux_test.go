@@ -125,3 +125,24 @@ func TestBandwidthExpiresInKernel(t *testing.T) {
 	}
 	testutil.AssertUnchanged(t, before)
 }
+
+// TestBandwidthIngress caps a download from the peer through the
+// interface's ingress (u32 filter, mirred to an ifb device): the flow on
+// 9000 gets 8mbit, 9001 keeps its speed, and recovery leaves no ifb
+// device, filter or ingress qdisc behind.
+func TestBandwidthIngress(t *testing.T) {
+	p := newPair(t)
+	p.settle(t)
+	before := testutil.Snapshot(t, testutil.SnapshotOptions{NetNSFd: p.ns.FD, NoProcs: true})
+	in := &pair{ns: p.peer, peer: p.ns} // sends from the peer to sinks in ns
+	s0, s1 := in.tcpSink(t, "10.88.0.1:9000"), in.tcpSink(t, "10.88.0.1:9001")
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4, "port": "9000", "protocol": "tcp", "direction": "ingress"}, time.Minute)
+	t.Log(evidenceText(f))
+	within(t, "download on 9000 through 8mbit", in.rate(t, s0, "tcp", "10.88.0.1:9000", time.Second, 1500*time.Millisecond), 1e6*tcpPayload/tcpFrame, 0.05)
+	if r := in.rate(t, s1, "tcp", "10.88.0.1:9001", 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("download on 9001 is not the fault's but runs at %.0f B/s", r)
+	}
+	recoverFault(t, m, f.ID)
+	testutil.AssertUnchanged(t, before)
+}

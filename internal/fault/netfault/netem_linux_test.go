@@ -77,7 +77,7 @@ func pct(ds []time.Duration, q float64) time.Duration { return ds[int(q*float64(
 // TestNetemDelay measures the round trip to the peer with net.delay and,
 // as the baseline of the same run, with a bare netem qdisc of the same
 // delay at the root (no bulwark): the median grows by the delay, and
-// bulwark's class adds at most 1 ms to what bare netem gives. Under the
+// bulwark's class adds at most 1 ms (+1 % for noise) to what bare netem gives. Under the
 // VM's software emulation bare netem itself overshoots by a few ms (timer
 // latency), so the request alone is not the reference.
 func TestNetemDelay(t *testing.T) {

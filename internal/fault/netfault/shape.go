@@ -51,6 +51,7 @@ type flow struct {
 	Destination []bulwark.CIDR
 	Port        bulwark.PortRange
 	Protocol    string
+	Direction   string
 	Interface   []string
 }
 
@@ -63,7 +64,7 @@ type DelayParams struct {
 	Destination  []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port         bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol     string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction    string            `param:"direction" default:"egress" enum:"egress" help:"only egress: packets this host sends (ingress through an ifb device is not built yet)"`
+	Direction    string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface    []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
@@ -74,7 +75,7 @@ type DuplicateParams struct {
 	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress" help:"only egress: packets this host sends (ingress through an ifb device is not built yet)"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
@@ -85,7 +86,7 @@ type CorruptParams struct {
 	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress" help:"only egress: packets this host sends (ingress through an ifb device is not built yet)"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
@@ -99,7 +100,7 @@ type ReorderParams struct {
 	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress" help:"only egress: packets this host sends (ingress through an ifb device is not built yet)"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
@@ -109,7 +110,7 @@ type BandwidthParams struct {
 	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress" help:"only egress: packets this host sends (ingress through an ifb device is not built yet)"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
@@ -172,23 +173,23 @@ func validateFlow(f flow) error {
 }
 
 func (p *DelayParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Interface}
+	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *DuplicateParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Interface}
+	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *CorruptParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Interface}
+	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *ReorderParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Interface}
+	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *BandwidthParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Interface}
+	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
 }
 
 var (

@@ -48,6 +48,10 @@ func (k shapeKind) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 		d.Links = append(d.Links, shapeLink{Name: l.Name, Index: l.Index})
 	}
 	d.Major = tc.NewMajor()
+	if d.Direction == DirIngress {
+		d.ElementTimeout = 0
+		return fault.NewReceipt(k.info, d.resource(), d)
+	}
 	// Probe with the classes the fault would get if it were alone.
 	for i := range d.Links {
 		d.Links[i].Minor = tc.FirstMinor
@@ -71,6 +75,9 @@ func (k shapeKind) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 	d, err := decodeShape(r)
 	if err != nil {
 		return err
+	}
+	if d.Direction == DirIngress {
+		return applyIngress(h, r, d)
 	}
 	leaf := d.leaf()
 	for i, l := range d.Links {
@@ -99,6 +106,9 @@ func (k shapeKind) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
 	}
+	if d.Direction == DirIngress {
+		return d.ingressEvidence(h, r)
+	}
 	ev, _, err := verifyTable(h, r, &d.partitionV1)
 	if err != nil {
 		return ev, err
@@ -114,6 +124,9 @@ func (k shapeKind) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 	if err != nil {
 		return err
 	}
+	if d.Direction == DirIngress {
+		return removeIngress(h, r, d)
+	}
 	if err := deleteTable(h, r, d.Table); err != nil {
 		return err
 	}
@@ -125,6 +138,9 @@ func (k shapeKind) VerifyRecovered(ctx context.Context, h *fault.Host, r *fault.
 	d, err := decodeShape(r)
 	if err != nil {
 		return nil, err
+	}
+	if d.Direction == DirIngress {
+		return ingressGone(h, r, d)
 	}
 	ev, err := tableGone(h, r, d.Table)
 	if err != nil {
@@ -153,6 +169,9 @@ func (k shapeKind) Status(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	d, err := decodeShape(r)
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
+	}
+	if d.Direction == DirIngress {
+		return d.ingressEvidence(h, r)
 	}
 	ev, _, err := tableStatus(r.Kind, h, r, &d.partitionV1)
 	if err != nil {

@@ -94,7 +94,7 @@ func newShapeV1(h *fault.Host, req fault.Request) (*shapeV1, flow, error) {
 		return nil, f, err
 	}
 	pd, err := newPartitionV1(h, req, &PartitionParams{
-		Destination: f.Destination, Port: f.Port, Protocol: f.Protocol, Direction: DirEgress, Action: ActionDrop,
+		Destination: f.Destination, Port: f.Port, Protocol: f.Protocol, Direction: f.Direction, Action: ActionDrop,
 	})
 	if err != nil {
 		return nil, f, err
@@ -120,6 +120,9 @@ func decodeShape(r *fault.Receipt) (*shapeV1, error) {
 	}
 	if len(d.Links) == 0 {
 		return nil, fmt.Errorf("%s receipt names no interface", r.Kind)
+	}
+	if d.Direction != DirEgress && d.Direction != DirIngress {
+		return nil, fmt.Errorf("%s receipt has direction %q, not known to this binary", r.Kind, d.Direction)
 	}
 	d.setClassify()
 	return &d, nil

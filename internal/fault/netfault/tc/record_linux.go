@@ -46,6 +46,9 @@ var restorable = map[string]bool{"tbf": true, "htb": true, "netem": true}
 // be recreated exactly.
 func (t *Tree) snapshot(root netlink.Qdisc) (*record, error) {
 	rec := &record{Link: t.name(), Index: t.link.Attrs().Index, NetNSInode: t.nsInode, TxQLen: t.link.Attrs().TxQLen}
+	if in, err := t.readIngressRecord(); err == nil && in.Created {
+		rec.TxQLen = in.TxQLen // the ingress qdisc bulwark attached raised it
+	}
 	if root == nil || root.Attrs().Handle == 0 {
 		rec.Default = true
 		return rec, nil
