@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,9 +74,13 @@ type Agent struct {
 	refused   map[string]*bulwark.Fault // desired faults that never reached the journal
 	lapsed    bool                      // the lease lapsed and has not been renewed since
 
-	agentID   atomic.Pointer[string]
-	kindsOnce sync.Once
-	kindList  []string
+	agentID atomic.Pointer[string]
+	// tlsCache resumes sessions for the certificate tlsCacheFor; only the
+	// session goroutine uses them.
+	tlsCache    tls.ClientSessionCache
+	tlsCacheFor *x509.Certificate
+	kindsOnce   sync.Once
+	kindList    []string
 
 	wg sync.WaitGroup
 }

@@ -155,9 +155,17 @@ func (a *Agent) enrol(ctx context.Context, t serverTarget) error {
 	return nil
 }
 
-// sessionTLS is the mTLS configuration once enrolled.
+// sessionTLS is the mTLS configuration once enrolled. Its session cache
+// outlives the connection, so a reconnect (after a server restart too)
+// resumes the TLS session instead of a full handshake; a new certificate
+// starts a new cache.
 func (a *Agent) sessionTLS(t serverTarget) *tls.Config {
-	return pki.ClientTLS(a.id.ca, a.id.tlsCert(), t.host)
+	if a.tlsCache == nil || a.tlsCacheFor != a.id.cert {
+		a.tlsCache, a.tlsCacheFor = tls.NewLRUClientSessionCache(4), a.id.cert
+	}
+	cfg := pki.ClientTLS(a.id.ca, a.id.tlsCert(), t.host)
+	cfg.ClientSessionCache = a.tlsCache
+	return cfg
 }
 
 // maybeRenew renews the certificate once two thirds of its life are used.

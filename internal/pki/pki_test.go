@@ -123,3 +123,62 @@ func TestMutualTLSRefusesForeignClient(t *testing.T) {
 		t.Fatal("server accepted a client certificate from another CA")
 	}
 }
+
+// TestRestartedServerResumesSessions: a server restarted with the same CA
+// resumes a client's TLS session (no full handshake) and still knows the
+// client's verified certificate.
+func TestRestartedServerResumesSessions(t *testing.T) {
+	ca, _ := pki.New("test")
+	key, _ := pki.NewKey()
+	csr, _ := pki.NewCSR(key, "h")
+	agentCert, _ := ca.SignAgent(csr, "h", "agent-1", time.Hour)
+	client := pki.ClientTLS(ca.Pool(), &tls.Certificate{Certificate: [][]byte{agentCert.Raw}, PrivateKey: key}, "localhost")
+	client.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	connect := func() (resumed bool, peer string) {
+		srvCert, err := ca.ServerCert(nil, time.Hour) // a new server: new certificate, same CA
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", pki.ServerTLS(ca, srvCert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		got := make(chan string, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer c.Close()
+			tc := c.(*tls.Conn)
+			if err := tc.Handshake(); err != nil {
+				got <- err.Error()
+				return
+			}
+			st := tc.ConnectionState()
+			id := "no verified chain"
+			if len(st.VerifiedChains) > 0 {
+				id, _ = pki.AgentID(st.VerifiedChains[0][0])
+			}
+			_, _ = c.Write([]byte("x")) // lets the client read its session ticket
+			got <- id
+		}()
+		c, err := tls.Dial("tcp", ln.Addr().String(), client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Read(make([]byte, 1)); err != nil {
+			t.Fatal(err)
+		}
+		return c.ConnectionState().DidResume, <-got
+	}
+	if resumed, peer := connect(); resumed || peer != "agent-1" {
+		t.Fatalf("first connection: resumed=%v peer=%q", resumed, peer)
+	}
+	if resumed, peer := connect(); !resumed || peer != "agent-1" {
+		t.Fatalf("after restart: resumed=%v peer=%q, want a resumed session that knows agent-1", resumed, peer)
+	}
+}

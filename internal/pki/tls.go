@@ -3,6 +3,8 @@ package pki
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -17,17 +19,44 @@ import (
 // certificate, and client certificates verified against the CA when given.
 // A client certificate is optional at the handshake because enrolment has
 // none; every other RPC must call PeerAgent, which requires one.
+//
+// Session tickets are encrypted with a key derived from the CA key, so a
+// restarted server (or another replica with the same CA) resumes the
+// agents' sessions without a full handshake; a resumed session keeps the
+// client certificate it was verified with, and Go refuses to resume one
+// whose certificate has expired.
 func ServerTLS(ca *CA, cert tls.Certificate) *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    ca.Pool(),
 	}
+	if key, err := ca.ticketKey(); err == nil {
+		cfg.SetSessionTicketKeys([][32]byte{key})
+	}
+	return cfg
+}
+
+// ticketKey derives the session ticket key from the CA's private key.
+func (ca *CA) ticketKey() ([32]byte, error) {
+	var key [32]byte
+	d, err := ca.Key.Bytes()
+	if err != nil {
+		return key, err
+	}
+	k, err := hkdf.Key(sha256.New, d, nil, "bulwark agent gateway session tickets v1", 32)
+	if err != nil {
+		return key, err
+	}
+	copy(key[:], k)
+	return key, nil
 }
 
 // ClientTLS is an agent's TLS configuration: trust roots, and the client
 // certificate when the agent has one (nil before enrolment).
+// A caller that reconnects sets ClientSessionCache
+// (tls.NewLRUClientSessionCache) on the result to resume its sessions.
 func ClientTLS(roots *x509.CertPool, cert *tls.Certificate, serverName string) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: serverName}
 	if cert != nil {

@@ -30,6 +30,7 @@ type Agent struct {
 	addr  string
 	roots *x509.CertPool
 	cert  *tls.Certificate
+	cache tls.ClientSessionCache
 	// Mute, when set, makes the agent stop answering (it keeps the stream
 	// open and reads nothing), like a hung process.
 	Mute atomic.Bool
@@ -64,6 +65,7 @@ func Enrol(ctx context.Context, addr string, roots *x509.CertPool, token, hostna
 	return &Agent{
 		ID: resp.GetAgentId(), Hostname: hostname, Labels: labels, addr: addr, roots: roots,
 		cert:   &tls.Certificate{Certificate: [][]byte{resp.GetCertificate()}, PrivateKey: key},
+		cache:  tls.NewLRUClientSessionCache(1),
 		active: map[string]*agentpb.FaultStatus{},
 	}, nil
 }
@@ -75,7 +77,9 @@ func dial(addr string, cfg *tls.Config) (*grpc.ClientConn, error) {
 // Run holds a session until ctx is done or the stream breaks, and returns
 // the error that ended it (nil when ctx ended it).
 func (a *Agent) Run(ctx context.Context, heartbeat time.Duration) error {
-	conn, err := dial(a.addr, pki.ClientTLS(a.roots, a.cert, "localhost"))
+	cfg := pki.ClientTLS(a.roots, a.cert, "localhost")
+	cfg.ClientSessionCache = a.cache
+	conn, err := dial(a.addr, cfg)
 	if err != nil {
 		return err
 	}
