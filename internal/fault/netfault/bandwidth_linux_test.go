@@ -4,6 +4,7 @@ package netfault_test
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -145,4 +146,22 @@ func TestBandwidthIngress(t *testing.T) {
 	}
 	recoverFault(t, m, f.ID)
 	testutil.AssertUnchanged(t, before)
+}
+
+// TestBandwidthIngressKeepsManagement caps everything arriving, but the
+// peer's IPv4 address is a management network: UDP from the peer's IPv6
+// address is capped, TCP from its IPv4 address is not.
+func TestBandwidthIngressKeepsManagement(t *testing.T) {
+	p := newPair(t)
+	in := &pair{ns: p.peer, peer: p.ns}
+	s6, s4 := in.udpSink(t, "[fd88::1]:9002"), in.tcpSink(t, "10.88.0.1:9000")
+	h := newHost(t, p.ns)
+	h.Management.Networks = []netip.Prefix{netip.MustParsePrefix(peer4 + "/32")}
+	m := openManager(t, h)
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "direction": "ingress", "interface": p.link}, time.Minute)
+	within(t, "udp over ipv6 arriving through 8mbit", in.rate(t, s6, "udp", "[fd88::1]:9002", 500*time.Millisecond, 1500*time.Millisecond), 1e6*1200/1262, 0.05)
+	if r := in.rate(t, s4, "tcp", "10.88.0.1:9000", 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("tcp from the management network runs at %.0f B/s: capped", r)
+	}
+	recoverFault(t, m, f.ID)
 }

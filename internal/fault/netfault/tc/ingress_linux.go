@@ -32,10 +32,25 @@ type Ingress struct {
 // IfbName returns the ifb device of the fault with the given mark.
 func IfbName(major uint16) string { return fmt.Sprintf("bwk%04x", major) }
 
-// The filter priorities of a fault: its management passes before every
-// fault's redirects.
-func passPrio(major uint16) uint16     { return 1 + (major - MinLeafMajor) }
-func redirectPrio(major uint16) uint16 { return 0x4000 + (major - MinLeafMajor) }
+// The filter priorities of a fault, one per IP family (one u32 instance
+// holds one protocol): its management passes come before every fault's
+// redirects.
+func passPrio(major uint16, v6 bool) uint16 { return 1 + 2*(major-MinLeafMajor) + b2u(v6) }
+func redirectPrio(major uint16, v6 bool) uint16 {
+	return 0x8000 + 2*(major-MinLeafMajor) + b2u(v6)
+}
+
+func b2u(b bool) uint16 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prios are all of a fault's filter priorities.
+func prios(major uint16) []uint16 {
+	return []uint16{passPrio(major, false), passPrio(major, true), redirectPrio(major, false), redirectPrio(major, true)}
+}
 
 // ingressRecord says whether bulwark created the interface's ingress
 // qdisc, which then goes with the last bulwark filter.
@@ -72,23 +87,26 @@ func (t *Tree) addIngress(in Ingress) error {
 		return err
 	}
 	idx := t.link.Attrs().Index
-	pass := &netlink.GenericAction{ActionAttrs: netlink.ActionAttrs{Action: netlink.TC_ACT_OK}}
+	// A u32 match with a class id and no action ends classification with
+	// "ok": the packet goes on unredirected. (gact, the usual "action pass",
+	// is a module many kernels lack.)
+	var pass netlink.Action
 	var filters []*netlink.U32
 	for _, p := range in.MgmtPorts {
 		for _, v6 := range []bool{false, true} {
 			for _, src := range []bool{false, true} {
 				m := u32Match{v6: v6, keys: []netlink.TcU32Key{protoKey(v6, unix.IPPROTO_TCP), portKey(v6, src, p, p)}}
-				filters = append(filters, u32Filter(idx, parent, passPrio(in.Major), m, pass))
+				filters = append(filters, u32Filter(idx, parent, passPrio(in.Major, v6), m, pass))
 			}
 		}
 	}
 	for _, f := range in.MgmtNets {
 		for _, m := range f.matches() {
-			filters = append(filters, u32Filter(idx, parent, passPrio(in.Major), m, pass))
+			filters = append(filters, u32Filter(idx, parent, passPrio(in.Major, m.v6), m, pass))
 		}
 	}
 	for _, m := range in.Flow.matches() {
-		filters = append(filters, u32Filter(idx, parent, redirectPrio(in.Major), m, netlink.NewMirredAction(ifb)))
+		filters = append(filters, u32Filter(idx, parent, redirectPrio(in.Major, m.v6), m, netlink.NewMirredAction(ifb)))
 	}
 	for _, f := range filters {
 		if err := t.h.FilterAdd(f); err != nil {
@@ -158,7 +176,7 @@ func (t *Tree) RemoveIngress(major uint16) error {
 		return err
 	}
 	if parent != 0 {
-		if err := t.delFilters(parent, passPrio(major), redirectPrio(major)); err != nil {
+		if err := t.delFilters(parent, prios(major)...); err != nil {
 			return err
 		}
 	}
@@ -193,8 +211,8 @@ func (t *Tree) delFilters(parent uint32, prios ...uint16) error {
 	return nil
 }
 
-// dropIngressQdisc deletes the ingress qdisc bulwark created once no
-// bulwark filter (priorities below 0x8000) hangs off it.
+// dropIngressQdisc deletes the ingress qdisc bulwark created once no filter
+// at all hangs off it (another fault's, or one someone added meanwhile).
 func (t *Tree) dropIngressQdisc(parent uint32) error {
 	rec, err := t.readIngressRecord()
 	if err != nil || !rec.Created {
@@ -205,10 +223,8 @@ func (t *Tree) dropIngressQdisc(parent uint32) error {
 		if err != nil {
 			return fmt.Errorf("list filters of %s: %w", t.name(), err)
 		}
-		for _, f := range fs {
-			if f.Attrs().Priority < 0x8000 {
-				return nil // another bulwark fault still redirects
-			}
+		if len(fs) > 0 {
+			return nil
 		}
 		q := &netlink.Ingress{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: t.link.Attrs().Index, Handle: parent, Parent: netlink.HANDLE_INGRESS}}
 		if err := t.h.QdiscDel(q); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
@@ -297,9 +313,9 @@ func (t *Tree) ReadIngress(major uint16) (IngressState, error) {
 				continue
 			}
 			switch f.Attrs().Priority {
-			case passPrio(major):
+			case passPrio(major, false), passPrio(major, true):
 				st.Passes++
-			case redirectPrio(major):
+			case redirectPrio(major, false), redirectPrio(major, true):
 				st.Redirects++
 			}
 		}

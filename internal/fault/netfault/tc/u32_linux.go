@@ -122,7 +122,8 @@ func portBlocks(first, last uint16) [][2]uint16 {
 	return out
 }
 
-// u32Filter builds a filter with one selector and one action.
+// u32Filter builds a filter with one selector and one action; a nil action
+// means "pass": a class id and no action.
 func u32Filter(link int, parent uint32, prio uint16, m u32Match, action netlink.Action) *netlink.U32 {
 	proto := uint16(unix.ETH_P_IP)
 	if m.v6 {
@@ -130,9 +131,14 @@ func u32Filter(link int, parent uint32, prio uint16, m u32Match, action netlink.
 	}
 	keys := make([]netlink.TcU32Key, len(m.keys))
 	copy(keys, m.keys)
-	return &netlink.U32{
+	f := &netlink.U32{
 		FilterAttrs: netlink.FilterAttrs{LinkIndex: link, Parent: parent, Priority: prio, Protocol: proto},
 		Sel:         &netlink.TcU32Sel{Flags: netlink.TC_U32_TERMINAL, Keys: keys},
-		Actions:     []netlink.Action{action},
 	}
+	if action == nil {
+		f.ClassId = netlink.MakeHandle(0xffff, 1)
+	} else {
+		f.Actions = []netlink.Action{action}
+	}
+	return f
 }
