@@ -200,7 +200,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	if !a.id.Enrolled() {
-		if err := a.enrol(ctx, target); err != nil {
+		if err := a.enrolRetrying(ctx, target); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,36 @@ func TestEnrolledIdentityIsReused(t *testing.T) {
 	defer cancel()
 	if _, ok := agent.DialLocal(ctx, state); !ok {
 		t.Fatal("restarted agent serves no agent.sock")
+	}
+}
+
+// TestAgentStartedBeforeServer: an agent that cannot reach its server at
+// start keeps trying to enrol, and enrols once the server is up.
+func TestAgentStartedBeforeServer(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir, "", nil)
+	token, addr := srv.token(t, "simulation"), srv.addr
+	srv.stop()
+	a := startAgent(t, agent.Config{Server: addr, Token: token})
+	time.Sleep(300 * time.Millisecond) // let it fail to enrol a few times
+	if a.ID() != "" {
+		t.Fatal("enrolled with no server")
+	}
+	srv2 := startServer(t, dir, addr, nil)
+	waitFor(t, "enrolled and connected", func() bool { return a.ID() != "" && agentStatus(srv2, a.ID()) == agentgw.StatusConnected })
+}
+
+// TestBadTokenEndsTheAgent: a refused join token is not retried.
+func TestBadTokenEndsTheAgent(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", nil)
+	a, err := agent.New(agent.Config{Server: srv.addr, Token: "bwj_not-a-token", StateDir: shortTempDir(t), Hostname: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = a.Run(ctx)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "join token is not valid") {
+		t.Fatalf("run: %v", err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentpb"
@@ -108,6 +110,27 @@ func (a *Agent) enrolTLS(t serverTarget, seen *x509.Certificate) (*tls.Config, e
 		return nil
 	}
 	return cfg, nil
+}
+
+// enrolRetrying enrols, retrying with jittered backoff while the server
+// cannot be reached (an agent may start before its server); a refusal (bad,
+// expired or revoked token, wrong scope, bad input) ends it at once.
+func (a *Agent) enrolRetrying(ctx context.Context, t serverTarget) error {
+	backoff := a.cfg.MinBackoff
+	for {
+		err := a.enrol(ctx, t)
+		if err == nil || status.Code(errors.Unwrap(err)) != codes.Unavailable && status.Code(errors.Unwrap(err)) != codes.DeadlineExceeded {
+			return err
+		}
+		wait := jitter(backoff)
+		a.log.Warn("enrol: server unreachable; retrying", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, a.cfg.MaxBackoff)
+	}
 }
 
 // enrol exchanges the join token and a new key's CSR for a certificate.
