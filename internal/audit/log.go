@@ -26,7 +26,7 @@ type Options struct {
 	CheckpointEvery int
 	// CheckpointInterval writes a checkpoint on the first Record (or Run
 	// tick) this long after the last one, if entries followed it (default
-	// 5m).
+	// 1m).
 	CheckpointInterval time.Duration
 	// Sinks receive a copy of every checkpoint.
 	Sinks []Sink
@@ -70,7 +70,7 @@ func New(store Store, opts Options) *Log {
 		opts.CheckpointEvery = 100
 	}
 	if opts.CheckpointInterval <= 0 {
-		opts.CheckpointInterval = 5 * time.Minute
+		opts.CheckpointInterval = time.Minute
 	}
 	if opts.StoreTimeout <= 0 {
 		opts.StoreTimeout = 5 * time.Second

@@ -369,3 +369,26 @@ func lockDB(t *testing.T, path string) (unlock func()) {
 		raw.Close()
 	}
 }
+
+// Close covers the log to its last entry with a checkpoint, once.
+func TestCloseCheckpointsTheTail(t *testing.T) {
+	f := newFixture(t)
+	l := f.log(100)
+	record(t, l, 1, 7)
+	for range 2 {
+		if err := l.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cps, _ := f.store.Checkpoints(context.Background())
+	if len(cps) != 1 || cps[0].Seq != 7 {
+		t.Fatalf("checkpoints after Close twice: %+v; want one at seq 7", cps)
+	}
+	if rep := f.verify(t); !rep.OK || len(rep.Warnings) != 0 {
+		t.Fatalf("report %+v; want ok without an uncovered tail", rep)
+	}
+	f.tamper(t, `DELETE FROM audit_entries WHERE seq = 7`)
+	if rep := f.verify(t); rep.OK || rep.FirstBadSeq != 7 {
+		t.Fatalf("newest row deleted after Close: %+v", rep)
+	}
+}
