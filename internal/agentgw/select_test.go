@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/agentgw/agentsim"
@@ -118,5 +121,30 @@ func TestHaltReportsWhoDidNotAnswer(t *testing.T) {
 	res = g.Halt(ctx, func(a agentgw.Agent) bool { return a.ID == agents[0].ID })
 	if len(res.Recovered)+len(res.NotAnswered) != 1 {
 		t.Fatalf("scoped halt: %+v", res)
+	}
+}
+
+func TestRevokedAgentIsShutOut(t *testing.T) {
+	ctx := context.Background()
+	g := startGateway(t, nil)
+	token, _, _ := g.CreateJoinToken(ctx, agentgw.JoinTokenRequest{Environment: "simulation"})
+	a, err := agentsim.Enrol(ctx, g.addr, g.ca.Pool(), token, "h-rev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, time.Second) }()
+	waitFor(t, "connected", func() bool { _, c := g.Count(); return c == 1 })
+	if err := g.RevokeAgent(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("session survived the revocation")
+	}
+	if err := a.Run(ctx, time.Second); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("revoked agent reconnecting: %v", err)
+	}
+	if err := g.RevokeAgent(ctx, bulwark.NewID()); bulwark.ErrorCode(err) != bulwark.ENOTFOUND {
+		t.Fatalf("revoke unknown: %v", err)
 	}
 }
