@@ -32,6 +32,7 @@ func auditCommand(g *globals) *cobra.Command {
 type auditVerifyOptions struct {
 	db, checkpoints string
 	archive         string
+	server, token   string
 	publicKeys      []string
 	json            bool
 }
@@ -50,6 +51,8 @@ checkpoint: the database's own and, with --checkpoints, the exported copy
 			c.Flags().StringVar(&o.db, "db", "", "database, sqlite:PATH (env BULWARK_DB, default the state directory's bulwark.db)")
 			c.Flags().StringVar(&o.checkpoints, "checkpoints", "", "exported checkpoint file (JSON lines) to check against")
 			c.Flags().StringArrayVar(&o.publicKeys, "public-key", nil, "ed25519 public key (PEM) that signed the checkpoints; repeat for keys used before a rotation")
+			c.Flags().StringVar(&o.server, "server", "", "ask a Bulwark server to verify its log (env BULWARK_SERVER; --db and --archive win)")
+			c.Flags().StringVar(&o.token, "token", "", "API token for --server (env BULWARK_TOKEN)")
 			c.Flags().StringVar(&o.archive, "archive", "", "verify an archive written by 'audit export' instead of the database")
 			c.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
 		},
@@ -75,6 +78,12 @@ func runAuditVerify(ctx context.Context, g *globals, o auditVerifyOptions, w io.
 	}
 	if o.archive != "" {
 		return runAuditVerifyArchive(g, o, opts, w)
+	}
+	if o.db == "" && (o.server != "" || g.env.Getenv("BULWARK_SERVER") != "") {
+		if o.checkpoints != "" || len(o.publicKeys) > 0 {
+			return usagef("--server: the server checks its own checkpoints and key; give --db to check them yourself")
+		}
+		return runAuditVerifyRemote(ctx, g, o, w)
 	}
 	path, err := auditDBPath(g, o.db)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/internal/audit"
+	"github.com/bulwarkhq/bulwark/internal/server"
 	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
@@ -148,5 +149,41 @@ func TestAuditExportAndVerifyArchive(t *testing.T) {
 	code, out, _ = runCLI(t, "audit", "verify", "--archive", arch, "--public-key", pub)
 	if code != 1 || !strings.HasPrefix(out, "first bad seq 1: ") {
 		t.Fatalf("edited archive: exit %d: %s", code, out)
+	}
+}
+
+// 'audit verify --server' asks a real server (internal/server on a temp
+// dir and a loopback port) and prints the same report.
+func TestAuditVerifyServer(t *testing.T) {
+	dir := t.TempDir()
+	admin := "bwk_" + strings.Repeat("a1B2", 10)
+	app, err := server.OpenApp(context.Background(), server.AppConfig{DataDir: dir, Listen: "127.0.0.1:0", AdminToken: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close(context.Background())
+	url := app.Server.URL()
+
+	code, out, errs := runCLI(t, "audit", "verify", "--server", url, "--token", admin)
+	if code != 0 || !strings.HasPrefix(out, "audit log ok: ") {
+		t.Fatalf("verify --server: exit %d: %s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "audit", "verify", "--server", url, "--token", "bwk_wrong")
+	if code != 1 || !strings.Contains(errs, "unauthorized") {
+		t.Fatalf("verify --server with a bad token: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "audit", "verify", "--server", url, "--token", admin, "--checkpoints", "x")
+	if code != 2 {
+		t.Fatalf("--server with --checkpoints: exit %d: %s", code, errs)
+	}
+
+	tamperDB(t, filepath.Join(dir, "bulwark.db"), `UPDATE audit_entries SET action = 'halt' WHERE seq = 1`)
+	code, out, _ = runCLI(t, "audit", "verify", "--server", url, "--token", admin, "--json")
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.OK || rep.FirstBadSeq != 1 {
+		t.Fatalf("verify --server after an edit: exit %d: %s", code, out)
 	}
 }
