@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agent"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
+	"github.com/bulwarkhq/bulwark/internal/pki"
 )
 
 func TestParseLabels(t *testing.T) {
@@ -100,4 +102,26 @@ func TestBadTokenEndsTheAgent(t *testing.T) {
 	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "join token is not valid") {
 		t.Fatalf("run: %v", err)
 	}
+}
+
+// TestCertificateRenewedDuringSession: an agent renews its certificate
+// over mTLS, without a new session, once two thirds of it are used.
+func TestCertificateRenewedDuringSession(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", func(c *agentgw.Config) { c.CertValidity = 3 * time.Second })
+	a := startAgent(t, agent.Config{Server: srv.addr, Token: srv.token(t, "simulation")})
+	waitFor(t, "connected", func() bool { return a.ID() != "" && agentStatus(srv, a.ID()) == agentgw.StatusConnected })
+	first := certNotAfter(t, a.stateDir)
+	waitFor(t, "renewed certificate", func() bool { return certNotAfter(t, a.stateDir).After(first) })
+	if agentStatus(srv, a.ID()) != agentgw.StatusConnected {
+		t.Fatal("renewal ended the session")
+	}
+}
+
+func certNotAfter(t *testing.T, stateDir string) time.Time {
+	t.Helper()
+	c, err := pki.ReadCert(filepath.Join(agent.IdentityDir(stateDir), "agent.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.NotAfter
 }

@@ -82,7 +82,7 @@ func (a *Agent) runSession(ctx context.Context, t serverTarget) (healthy bool, e
 	recvd := make(chan error, 1)
 	answered := make(chan struct{}, 1)
 	go func() { recvd <- a.receive(stream, answered) }()
-	return a.sendLoop(ctx, stream, recvd, answered)
+	return a.sendLoop(ctx, client, stream, recvd, answered)
 }
 
 // receive hands every server message to the agent until the stream ends.
@@ -127,8 +127,10 @@ func (a *Agent) offer(m desiredMsg) {
 }
 
 // sendLoop is the session's only sender: heartbeats every third of the
-// lease, and a report whenever the actual state changed.
-func (a *Agent) sendLoop(ctx context.Context, stream agentpb.Agent_SessionClient, recvd <-chan error, answered <-chan struct{}) (bool, error) {
+// lease, and a report whenever the actual state changed. It also renews the
+// certificate when due, so that a session held for days does not end with
+// an expired one.
+func (a *Agent) sendLoop(ctx context.Context, client agentpb.AgentClient, stream agentpb.Agent_SessionClient, recvd <-chan error, answered <-chan struct{}) (bool, error) {
 	healthy := false
 	tick := time.NewTicker(time.Duration(a.leaseNs.Load()) / 3)
 	defer tick.Stop()
@@ -144,6 +146,7 @@ func (a *Agent) sendLoop(ctx context.Context, stream agentpb.Agent_SessionClient
 			continue
 		case <-tick.C:
 			tick.Reset(time.Duration(a.leaseNs.Load()) / 3)
+			a.maybeRenew(ctx, client) // a long session must not outlive its certificate
 			msg = &agentpb.AgentMessage{Msg: &agentpb.AgentMessage_Heartbeat{Heartbeat: &agentpb.Heartbeat{Epoch: a.appliedEpoch()}}}
 		case <-a.reportCh:
 			msg = &agentpb.AgentMessage{Msg: &agentpb.AgentMessage_Report{Report: &agentpb.Report{Epoch: a.appliedEpoch(), Faults: a.actual(ctx)}}}

@@ -81,7 +81,7 @@ func (ca *CA) template(validity time.Duration) *x509.Certificate {
 	now := ca.now()
 	return &x509.Certificate{
 		SerialNumber: serial(),
-		NotBefore:    now.Add(-5 * time.Minute), // tolerate small clock differences
+		NotBefore:    now.Add(-min(5*time.Minute, validity/10)), // tolerate small clock differences
 		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 	}
