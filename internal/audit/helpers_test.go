@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,7 +43,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) log(every int, mods ...func(*audit.Options)) *audit.Log {
 	o := audit.Options{
 		Key: f.key, CheckpointEvery: every, Sinks: []audit.Sink{audit.NewFileSink(f.cpFile)},
-		SpoolPath: filepath.Join(f.dir, "audit.spool"),
+		SpoolPath: filepath.Join(f.dir, "audit.spool"), Logger: slog.New(slog.DiscardHandler),
 	}
 	for _, m := range mods {
 		m(&o)
