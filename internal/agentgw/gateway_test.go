@@ -186,3 +186,26 @@ func TestSessionRequiresCertificateFromOwnCA(t *testing.T) {
 		t.Fatalf("agents: %+v", got)
 	}
 }
+
+func TestBootstrapJoinToken(t *testing.T) {
+	ctx := context.Background()
+	g := startGateway(t, nil)
+	if _, err := g.BootstrapJoinToken(ctx, "short", 0); bulwark.ErrorCode(err) != bulwark.EINVALID {
+		t.Fatalf("short secret: %v", err)
+	}
+	secret := "a-bootstrap-secret-of-enough-length"
+	tok, err := g.BootstrapJoinToken(ctx, secret, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Environment != agentgw.SimulationEnv || tok.ExpiresAt.Sub(tok.CreatedAt) != agentgw.BootstrapJoinTokenTTL {
+		t.Fatalf("bootstrap token: %+v", tok)
+	}
+	again, err := g.BootstrapJoinToken(ctx, secret, 0) // a restart keeps the same token
+	if err != nil || again.ID != tok.ID {
+		t.Fatalf("second bootstrap: %v %+v", err, again)
+	}
+	if resp, _, err := g.enrol(t, secret, "lab-1"); err != nil || resp.GetEnvironment() != agentgw.SimulationEnv {
+		t.Fatalf("enrol with the bootstrap token: %v", err)
+	}
+}

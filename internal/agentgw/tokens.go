@@ -26,6 +26,11 @@ const MaxJoinTokenTTL = 90 * 24 * time.Hour
 // DefaultJoinTokenTTL is a join token's life when the request gives none.
 const DefaultJoinTokenTTL = 24 * time.Hour
 
+// BootstrapJoinTokenTTL is the life of the BULWARK_AGENT_TOKEN join token,
+// counted from the server's first start with it: long enough to set up a
+// trial, short enough that a forgotten environment variable stops enrolling.
+const BootstrapJoinTokenTTL = 30 * 24 * time.Hour
+
 // tokenPrefix marks join tokens so that they are recognisable in logs and
 // by secret scanners.
 const tokenPrefix = "bwj_"
@@ -77,7 +82,7 @@ func (g *Gateway) storeToken(ctx context.Context, req JoinTokenRequest, secret s
 // BootstrapJoinToken makes sure the given secret (BULWARK_AGENT_TOKEN) is a
 // join token into the non-production simulation environment. An existing
 // token with that secret is kept as it is (revoked or expired stays so); a
-// new one lives for ttl (DefaultJoinTokenTTL when 0).
+// new one lives for ttl (BootstrapJoinTokenTTL when 0).
 func (g *Gateway) BootstrapJoinToken(ctx context.Context, secret string, ttl time.Duration) (*agentstore.JoinToken, error) {
 	if len(secret) < 16 {
 		return nil, bulwark.Errorf(bulwark.EINVALID, "BULWARK_AGENT_TOKEN: must be at least 16 characters")
@@ -88,6 +93,9 @@ func (g *Gateway) BootstrapJoinToken(ctx context.Context, secret string, ttl tim
 	}
 	if bulwark.ErrorCode(err) != bulwark.ENOTFOUND {
 		return nil, err
+	}
+	if ttl == 0 {
+		ttl = BootstrapJoinTokenTTL
 	}
 	req := JoinTokenRequest{Name: "bootstrap (BULWARK_AGENT_TOKEN)", Environment: SimulationEnv, TTL: ttl, CreatedBy: "system"}
 	if err := checkTokenRequest(&req); err != nil {
