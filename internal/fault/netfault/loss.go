@@ -15,10 +15,12 @@ func init() { fault.Register(Loss{}) }
 // packet: a percentage is applied in steps of 0.01.
 const lossModulus = 10000
 
-// The mechanisms net.loss can record. Only the nftables one exists so far:
-// the netem qdisc belongs to the network engine.
+// The mechanisms net.loss can record: netem where the kernel has it (a
+// class of the fault's own in the interface's tree, see the shaping kinds),
+// else, and always for --direction both, an nftables random drop.
 const (
 	MechanismNumgen = "nftables-numgen"
+	MechanismNetem  = "netem"
 )
 
 // LossParams are the parameters of net.loss. The filters mean what they mean
@@ -28,7 +30,10 @@ type LossParams struct {
 	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"service port or range: the destination port of packets leaving (egress) and of packets arriving (ingress); default: every port"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol to drop; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress,both" help:"egress drops packets this host sends, ingress packets it receives; with both a packet the host sends to itself is drawn once"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress,both" help:"egress drops packets this host sends, ingress packets it receives; with both a packet the host sends to itself is drawn once (both always uses nftables)"`
+	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"with netem, how much each packet's draw depends on the previous one's (bursty loss); the nftables fallback cannot, and says so"`
+	Interface   []string          `param:"interface" help:"with netem, the interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Mechanism   string            `param:"mechanism" default:"auto" enum:"auto,netem,nftables" help:"auto: netem where the kernel has it (not with --direction both), else nftables; netem refuses where it is missing"`
 }
 
 // Validate checks what the tags cannot.
@@ -38,6 +43,9 @@ func (p *LossParams) Validate() error {
 	}
 	if p.Protocol == ProtoICMP && !p.Port.IsZero() {
 		return &fault.ParamError{Param: "port", Message: "icmp has no ports"}
+	}
+	if p.Mechanism == "netem" && p.Direction == DirBoth {
+		return &fault.ParamError{Param: "mechanism", Message: "netem acts on one direction; use --direction egress or ingress, or two faults"}
 	}
 	return (&PartitionParams{Destination: p.Destination}).Validate()
 }
@@ -66,16 +74,21 @@ type lossV1 struct {
 	Threshold uint32 `json:"threshold"`
 	Mechanism string `json:"mechanism"`
 	// Netem says what the netem probe at inject found, and why that
-	// mechanism was not used.
-	Netem string `json:"netem"`
+	// mechanism was or was not used.
+	Netem       string          `json:"netem"`
+	Correlation bulwark.Percent `json:"correlation,omitempty"`
+	// With MechanismNetem: the fault's mark and classes, as the shaping
+	// kinds record them.
+	Major uint16      `json:"major,omitempty"`
+	Links []shapeLink `json:"links,omitempty"`
 }
 
 // Info implements fault.Kind.
 func (Loss) Info() fault.KindInfo {
 	return fault.KindInfo{
 		ID:             "net.loss",
-		Summary:        "Drop a share of packets by remote address, port, protocol and direction (nftables random drop; netem later), management plane excluded",
-		SummaryZH:      "网络丢包：按远端地址、端口、协议和方向随机丢弃一定比例的报文（nftables 随机丢弃），不影响管理通道",
+		Summary:        "Drop a share of packets by remote address, port, protocol and direction (netem, or an nftables random drop where netem is missing), management plane excluded",
+		SummaryZH:      "网络丢包：按远端地址、端口、协议和方向随机丢弃一定比例的报文（netem；内核无 netem 时用 nftables 随机丢弃），不影响管理通道",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesKernel,
 		ReceiptVersion: 1,
@@ -92,7 +105,7 @@ func newLossV1(h *fault.Host, req fault.Request, p *LossParams) (*lossV1, error)
 	if err != nil {
 		return nil, err
 	}
-	d := &lossV1{partitionV1: *pd, Percent: p.Percent, Threshold: lossThreshold(p.Percent), Mechanism: MechanismNumgen}
+	d := &lossV1{partitionV1: *pd, Percent: p.Percent, Threshold: lossThreshold(p.Percent), Mechanism: MechanismNumgen, Correlation: p.Correlation}
 	d.randomDrop = d.Threshold
 	return d, nil
 }
@@ -109,7 +122,14 @@ func decodeLoss(r *fault.Receipt) (*lossV1, error) {
 	if !strings.HasPrefix(d.Table, tablePrefix) {
 		return nil, fmt.Errorf("net.loss receipt names table %q, not one of bulwark's", d.Table)
 	}
-	if d.Mechanism != MechanismNumgen {
+	switch d.Mechanism {
+	case MechanismNetem:
+		if len(d.Links) == 0 {
+			return nil, fmt.Errorf("net.loss receipt with netem names no interface")
+		}
+		return &d, nil
+	case MechanismNumgen:
+	default:
 		return nil, fmt.Errorf("net.loss receipt names mechanism %q, not known to this binary", d.Mechanism)
 	}
 	if d.Threshold < 1 || d.Threshold > lossModulus {
@@ -117,6 +137,27 @@ func decodeLoss(r *fault.Receipt) (*lossV1, error) {
 	}
 	d.randomDrop = d.Threshold
 	return &d, nil
+}
+
+// shape returns the fault as the shaping kinds see it (MechanismNetem).
+func (d *lossV1) shape() *shapeV1 {
+	s := &shapeV1{partitionV1: d.partitionV1, Major: d.Major, Links: d.Links,
+		Netem: &netemV1{Loss: float32(d.Percent), LossCorr: float32(d.Correlation)}, What: d.what()}
+	s.setClassify()
+	return s
+}
+
+// fromShape takes back what preparing or applying the shape recorded.
+func (d *lossV1) fromShape(s *shapeV1) {
+	d.partitionV1, d.Major, d.Links = s.partitionV1, s.Major, s.Links
+	d.partitionV1.classify = nil
+}
+
+func (d *lossV1) what() string {
+	if d.Correlation > 0 {
+		return fmt.Sprintf("drop %s%% (correlation %s%%)", d.Percent, d.Correlation)
+	}
+	return fmt.Sprintf("drop %s%%", d.Percent)
 }
 
 // summary describes what the fault drops: "drop 30% of udp packets leaving
@@ -127,7 +168,14 @@ func (d *lossV1) summary() string {
 
 // mechanismText is the mechanism's evidence.
 func (d *lossV1) mechanismText() string {
-	return fmt.Sprintf("nftables random drop (numgen random mod %d < %d), %s", lossModulus, d.Threshold, d.Netem)
+	if d.Mechanism == MechanismNetem {
+		return fmt.Sprintf("netem loss in a class of the fault's own: %s", d.Netem)
+	}
+	text := fmt.Sprintf("nftables random drop (numgen random mod %d < %d), %s", lossModulus, d.Threshold, d.Netem)
+	if d.Correlation > 0 {
+		text += fmt.Sprintf("; --correlation %s%% is not applied: independent draws only", d.Correlation)
+	}
+	return text
 }
 
 var (

@@ -31,9 +31,23 @@ func (k Loss) Prepare(ctx context.Context, h *fault.Host, req fault.Request) (*f
 	if err != nil {
 		return nil, err
 	}
-	if ok, how := netemStatus(); ok {
-		d.Netem = "netem is available on this kernel (" + how + ") but its qdisc engine is not built yet, so nftables drops"
-	} else {
+	ok, how := netemStatus()
+	switch {
+	case p.Mechanism == "netem" && !ok:
+		return nil, &fault.ParamError{Param: "mechanism", Message: "no netem on this kernel (" + how + ")"}
+	case p.Mechanism == "nftables":
+		d.Netem = "nftables chosen by --mechanism (netem: " + how + ")"
+	case ok && p.Direction != DirBoth:
+		d.Mechanism, d.Netem = MechanismNetem, "netem is available on this kernel ("+how+")"
+		s := d.shape()
+		if err := s.prepare(h, p.Interface); err != nil {
+			return nil, err
+		}
+		d.fromShape(s)
+		return fault.NewReceipt(k.Info(), d.resource(), d)
+	case ok:
+		d.Netem = "netem is available on this kernel (" + how + "), but --direction both is dropped by nftables"
+	default:
 		d.Netem = "no netem on this kernel (" + how + ")"
 	}
 	if err := prepareTable(h, &d.partitionV1); err != nil {
@@ -49,6 +63,14 @@ func (Loss) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
+	if d.Mechanism == MechanismNetem {
+		s := d.shape()
+		if err := s.apply(h, r); err != nil {
+			return err
+		}
+		d.fromShape(s)
+		return r.Set(d)
+	}
 	if err := createTable(h, r, &d.partitionV1); err != nil {
 		return err
 	}
@@ -63,6 +85,10 @@ func (Loss) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulw
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
 	}
+	if d.Mechanism == MechanismNetem {
+		ev, err := d.shape().verify(h, r)
+		return append(ev, fault.Evidence("mechanism", true, "%s", d.mechanismText())), err
+	}
 	ev, st, err := verifyTable(h, r, &d.partitionV1)
 	if err != nil {
 		return ev, err
@@ -76,6 +102,9 @@ func (Loss) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt) error 
 	if err != nil {
 		return err
 	}
+	if d.Mechanism == MechanismNetem {
+		return d.shape().recover(h, r)
+	}
 	return deleteTable(h, r, d.Table)
 }
 
@@ -84,6 +113,9 @@ func (Loss) VerifyRecovered(ctx context.Context, h *fault.Host, r *fault.Receipt
 	d, err := decodeLoss(r)
 	if err != nil {
 		return nil, err
+	}
+	if d.Mechanism == MechanismNetem {
+		return d.shape().gone(h, r)
 	}
 	return tableGone(h, r, d.Table)
 }
@@ -94,6 +126,10 @@ func (Loss) Status(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulw
 	d, err := decodeLoss(r)
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
+	}
+	if d.Mechanism == MechanismNetem {
+		ev, err := d.shape().status(h, r)
+		return append(ev, fault.Evidence("mechanism", true, "%s", d.mechanismText())), err
 	}
 	ev, st, err := tableStatus("net.loss", h, r, &d.partitionV1)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,16 @@ func TestNetemInVM(t *testing.T) {
 		t.Skip("already inside the VM")
 	}
 	vmtest.Run(t, vmtest.Options{Run: "^TestNetem[A-Z]", Modules: vmtest.NetworkModules})
+}
+
+// TestLossInVM runs the net.loss tests inside the VM, where net.loss uses
+// netem instead of its nftables fallback.
+func TestLossInVM(t *testing.T) {
+	testutil.Slow(t)
+	if vmtest.InVM() {
+		t.Skip("already inside the VM")
+	}
+	vmtest.Run(t, vmtest.Options{Run: "^TestLoss[A-Z]", Modules: vmtest.NetworkModules})
 }
 
 // requireNetem skips t where the kernel has no netem (outside the VM, as
@@ -271,4 +282,30 @@ func TestNetemUnavailableWithout(t *testing.T) {
 		t.Fatal("net.delay injected on a kernel without netem")
 	}
 	t.Logf("refused: %v", err)
+	if _, err := m.Inject(t.Context(), specOf("net.loss", map[string]string{"percent": "10", "mechanism": "netem", "destination": peer4})); err == nil {
+		t.Error("net.loss --mechanism netem injected on a kernel without netem")
+	}
+	f := injectKind(t, m, "net.loss", map[string]string{"percent": "10", "destination": peer4}, time.Minute)
+	if ev := evidenceText(f); !strings.Contains(ev, "no netem on this kernel") || !strings.Contains(ev, "nftables random drop") {
+		t.Errorf("net.loss without netem: evidence does not say it falls back to nftables because netem is missing:\n%s", ev)
+	}
+	recoverFault(t, m, f.ID)
+}
+
+// TestNetemLoss sends 1000 datagrams through net.loss at 30 %, which uses
+// netem where the kernel has it, and says so.
+func TestNetemLoss(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.loss", map[string]string{"percent": "30", "correlation": "0", "destination": peer4, "port": "9103", "protocol": "udp"}, time.Minute)
+	if !strings.Contains(evidenceText(f), "netem loss") {
+		t.Errorf("evidence does not say netem drops:\n%s", evidenceText(f))
+	}
+	got, _ := p.counted(t, "9103", 1000, 0)
+	recoverFault(t, m, f.ID)
+	t.Logf("1000 sent, %d received", got)
+	if !binomialOK(1000-got, 1000, 0.3) {
+		t.Errorf("%d of 1000 datagrams lost, want about 300", 1000-got)
+	}
 }

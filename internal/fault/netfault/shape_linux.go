@@ -40,9 +40,18 @@ func (k shapeKind) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 	if err != nil {
 		return nil, err
 	}
-	links, err := tc.Links(h.NetNSPath, 0, f.Interface, d.Destinations)
+	if err := d.prepare(h, f.Interface); err != nil {
+		return nil, err
+	}
+	return fault.NewReceipt(k.info, d.resource(), d)
+}
+
+// prepare picks the interfaces and the fault's mark in their qdisc trees
+// and checks that the kernel takes the fault's table, changing nothing.
+func (d *shapeV1) prepare(h *fault.Host, ifnames []string) error {
+	links, err := tc.Links(h.NetNSPath, 0, ifnames, d.Destinations)
 	if err != nil {
-		return nil, &fault.ParamError{Param: "interface", Message: err.Error()}
+		return &fault.ParamError{Param: "interface", Message: err.Error()}
 	}
 	for _, l := range links {
 		d.Links = append(d.Links, shapeLink{Name: l.Name, Index: l.Index})
@@ -50,7 +59,7 @@ func (k shapeKind) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 	d.Major = tc.NewMajor()
 	if d.Direction == DirIngress {
 		d.ElementTimeout = 0
-		return fault.NewReceipt(k.info, d.resource(), d)
+		return nil
 	}
 	// Probe with the classes the fault would get if it were alone.
 	for i := range d.Links {
@@ -62,10 +71,7 @@ func (k shapeKind) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 		d.Links[i].Minor = 0
 	}
 	d.classify = nil
-	if err != nil {
-		return nil, err
-	}
-	return fault.NewReceipt(k.info, d.resource(), d)
+	return err
 }
 
 // Apply gives the fault a class on each interface, then creates its table,
@@ -76,6 +82,15 @@ func (k shapeKind) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 	if err != nil {
 		return err
 	}
+	if err := d.apply(h, r); err != nil {
+		return err
+	}
+	return r.Set(d)
+}
+
+// apply changes the kernel and records the classes in d; the caller
+// stores d in the receipt.
+func (d *shapeV1) apply(h *fault.Host, r *fault.Receipt) error {
 	if d.Direction == DirIngress {
 		return applyIngress(h, r, d)
 	}
@@ -96,7 +111,7 @@ func (k shapeKind) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 	if err := createTable(h, r, &d.partitionV1); err != nil {
 		return errors.Join(err, removeClasses(h, r, d))
 	}
-	return r.Set(d)
+	return nil
 }
 
 // Verify reads the table and each class back and compares them with the
@@ -106,6 +121,10 @@ func (k shapeKind) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
 	}
+	return d.verify(h, r)
+}
+
+func (d *shapeV1) verify(h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
 	if d.Direction == DirIngress {
 		return d.ingressEvidence(h, r)
 	}
@@ -124,6 +143,10 @@ func (k shapeKind) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 	if err != nil {
 		return err
 	}
+	return d.recover(h, r)
+}
+
+func (d *shapeV1) recover(h *fault.Host, r *fault.Receipt) error {
 	if d.Direction == DirIngress {
 		return removeIngress(h, r, d)
 	}
@@ -139,6 +162,10 @@ func (k shapeKind) VerifyRecovered(ctx context.Context, h *fault.Host, r *fault.
 	if err != nil {
 		return nil, err
 	}
+	return d.gone(h, r)
+}
+
+func (d *shapeV1) gone(h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
 	if d.Direction == DirIngress {
 		return ingressGone(h, r, d)
 	}
@@ -170,6 +197,10 @@ func (k shapeKind) Status(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return []bulwark.Evidence{fault.Evidence("nftables", false, "read back: %v", err)}, err
 	}
+	return d.status(h, r)
+}
+
+func (d *shapeV1) status(h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error) {
 	if d.Direction == DirIngress {
 		return d.ingressEvidence(h, r)
 	}
