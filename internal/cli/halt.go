@@ -10,8 +10,8 @@ import (
 )
 
 type haltOptions struct {
-	server, token, system, env string
-	resume, asJSON             bool
+	server, token, system, env, ticket string
+	resume, asJSON                     bool
 }
 
 // haltCommand recovers every active fault in scope, now (DESIGN §6.3). With
@@ -30,6 +30,7 @@ func haltCommand(g *globals) *cobra.Command {
 			f.StringVar(&o.system, "system", "", "halt only this system")
 			f.StringVar(&o.env, "env", "", "halt only this environment")
 			f.BoolVar(&o.resume, "resume", false, "lift the halt of exactly this scope")
+			f.StringVar(&o.ticket, "ticket", "", "change ticket for --resume where policy needs one (production-class)")
 			f.BoolVar(&o.asJSON, "json", false, "print JSON")
 		},
 		run: func(ctx context.Context, _ []string) error { return runHalt(ctx, g, o) },
@@ -54,6 +55,9 @@ func runHalt(ctx context.Context, g *globals, o haltOptions) error {
 		}
 		if o.env != "" {
 			q.Set("environment", o.env)
+		}
+		if o.ticket != "" {
+			q.Set("ticket", o.ticket)
 		}
 		var out map[string]any
 		if err := c.do(ctx, "DELETE", "/api/v1/halt?"+q.Encode(), nil, &out); err != nil {

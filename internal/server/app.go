@@ -70,7 +70,8 @@ type App struct {
 	// CAPin is the agents' CA fingerprint (sha256:HEX), for --ca-pin.
 	CAPin string
 
-	closers []func() error
+	closers   []func() error
+	stopAudit context.CancelFunc
 }
 
 // OpenApp opens the store, runs migrations, bootstraps the admin token and
@@ -89,10 +90,11 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	app = &App{Config: cfg}
+	opened := &App{Config: cfg}
+	app = opened
 	defer func() {
 		if err != nil {
-			app.Close(context.Background())
+			opened.Close(context.Background()) // app itself is nil by now
 		}
 	}()
 	app.DB = sqlite.NewDB(path)
@@ -278,6 +280,11 @@ func (app *App) Start() error {
 	if err := app.Server.Open(); err != nil {
 		return err
 	}
+	// The audit log's own loop: checkpoints after a quiet interval, and the
+	// spool appended once the database is back.
+	ctx, cancel := context.WithCancel(context.Background())
+	app.stopAudit = cancel
+	go app.Audit.Run(ctx)
 	if host, err := os.Hostname(); err == nil {
 		go app.Server.runs.cleanup(context.Background(), host)
 	}
@@ -290,8 +297,13 @@ func (app *App) Close(ctx context.Context) error {
 	if app.Server != nil {
 		errs = append(errs, app.Server.Close(ctx))
 	}
+	if app.stopAudit != nil {
+		app.stopAudit()
+	}
 	if app.Audit != nil {
-		if err := app.Audit.Flush(ctx); err != nil {
+		// Close flushes the spool and writes a checkpoint at the last entry,
+		// so that deleting the newest entries is detected.
+		if err := app.Audit.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

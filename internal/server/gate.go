@@ -106,15 +106,57 @@ func (s *Server) decideRaw(ctx context.Context, req GateRequest, resource string
 	return d, nil
 }
 
-// gateResume asks the gate whether work may resume in scope.
-func (s *Server) gateResume(ctx context.Context, p bulwark.Principal, scope HaltScope) error {
-	req := GateRequest{Principal: p, Action: ActionRunResume}
-	if scope.Environment != "" {
-		env, err := s.Inventory.FindEnvironment(ctx, scope.Environment)
-		if err != nil {
-			return err
-		}
-		req.Targets = append(req.Targets, GateTarget{Environment: env})
+// gateResume asks the gate whether work may resume in scope, over the
+// agents in that scope (their server-owned environments and systems). With
+// no agent in scope nothing can change on resume, and the gate is not asked.
+func (s *Server) gateResume(ctx context.Context, p bulwark.Principal, scope HaltScope, ticket string) error {
+	if s.Fleet == nil {
+		return nil
 	}
-	return s.decide(ctx, req, "halt/"+scope.String())
+	agents, err := s.Fleet.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	req := GateRequest{Principal: p, Action: ActionRunResume, Ticket: ticket}
+	for _, a := range agents {
+		t, err := s.target(ctx, a)
+		if err != nil {
+			continue // an agent with no environment is not faultable at all
+		}
+		if scope.Covers(t.System.Name, t.Environment.Name) {
+			req.Targets = append(req.Targets, t)
+		}
+	}
+	if len(req.Targets) == 0 {
+		return nil
+	}
+	d, err := s.decideRaw(ctx, req, "halt/"+scope.String())
+	switch {
+	case err != nil:
+		return err
+	case d.Outcome == OutcomeAllow:
+		return nil
+	case d.Outcome == OutcomeNeedsApproval && s.approverOfAll(ctx, p, req.Targets):
+		// A resume has no drill file for an approval to bind; the person
+		// resuming must then be an approver of everything in scope.
+		return nil
+	case d.Outcome == OutcomeNeedsApproval:
+		return bulwark.Errorf(bulwark.EFORBIDDEN, "resume: a person holding approver on every system in scope must resume it (%s)", strings.Join(d.Approvers, ", "))
+	}
+	return bulwark.Errorf(bulwark.EFORBIDDEN, "policy: %s", strings.Join(d.Reasons, "; "))
+}
+
+// approverOfAll reports whether p is a person holding approver on every
+// target's system and environment.
+func (s *Server) approverOfAll(ctx context.Context, p bulwark.Principal, targets []GateTarget) bool {
+	if !p.IsPerson() {
+		return false
+	}
+	for _, t := range targets {
+		res := bulwark.Resource{System: t.System.Name, Team: t.System.OwnerTeam, Environment: t.Environment.Name}
+		if s.Auth.Allowed(ctx, p, bulwark.RoleApprover, res) != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -78,7 +78,7 @@ func (s *Server) postHalt(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deleteHalt resumes: it lifts the halt of exactly the scope given in the
-// query (?system=&environment=). Resuming lets work change hosts again, so
+// query (?system=&environment=; ?ticket= where policy needs a change ticket). Resuming lets work change hosts again, so
 // it goes through the policy gate like every such path.
 func (s *Server) deleteHalt(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -87,7 +87,7 @@ func (s *Server) deleteHalt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.gateResume(r.Context(), p, scope); err != nil {
+	if err := s.gateResume(r.Context(), p, scope, q.Get("ticket")); err != nil {
 		return err
 	}
 	if _, ok := s.halts.exact(scope); !ok {

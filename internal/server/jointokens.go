@@ -18,6 +18,7 @@ func (s *Server) joinTokenRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/agents/jointokens", s.handler(s.createJoinToken))
 	mux.HandleFunc("GET /api/v1/agents/jointokens", s.handler(s.listJoinTokens))
 	mux.HandleFunc("DELETE /api/v1/agents/jointokens/{id}", s.handler(s.revokeJoinToken))
+	mux.HandleFunc("DELETE /api/v1/agents/{id}", s.handler(s.revokeAgent))
 }
 
 type joinTokenRequest struct {
@@ -94,4 +95,25 @@ func (s *Server) revokeJoinToken(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return bulwark.Errorf(bulwark.ENOTFOUND, "join token %q not found", id)
+}
+
+// revokeAgent revokes an agent's identity: its certificate is refused from
+// then on and its stream is closed. Its faults end by its lease. It needs
+// admin of the agent's environment (and system, when it has one).
+func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Gateway.Agent(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	res := bulwark.Resource{Environment: a.Labels[bulwark.LabelEnv], System: a.Labels[bulwark.LabelSystem]}
+	p, err := s.allow(r, bulwark.RoleAdmin, res)
+	if err != nil {
+		return err
+	}
+	if err := s.Gateway.RevokeAgent(r.Context(), a.ID); err != nil {
+		return err
+	}
+	s.record(r.Context(), p, "agent.revoke", "agent/"+a.ID, map[string]string{"hostname": a.Hostname}, "ok", "")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -94,6 +94,7 @@ func openAPIPaths() map[string]any {
 			"get":  op("List join tokens", "", map[string]string{"200": ""}),
 		},
 		"/api/v1/agents/jointokens/{id}": map[string]any{"delete": op("Revoke a join token", "", map[string]string{"204": ""})},
+		"/api/v1/agents/{id}":            map[string]any{"delete": op("Revoke an agent: its certificate is refused and its faults end by its lease", "", map[string]string{"204": ""})},
 		"/api/v1/me":                     map[string]any{"get": op("The authenticated principal", "", map[string]string{"200": ""})},
 		"/api/v1/rolebindings": map[string]any{
 			"get":  op("List role bindings", "", map[string]string{"200": ""}),
