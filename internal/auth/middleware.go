@@ -39,16 +39,19 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 }
 
 // Principal resolves the request's credential without a context lookup.
+// While the store is unavailable, a credential seen within OutageGrace
+// resolves to its last known principal.
 func (s *Service) Principal(r *http.Request) (bulwark.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			return bulwark.Principal{}, bulwark.Errorf(bulwark.EUNAUTHORIZED, "Authorization header: want \"Bearer <token>\"")
 		}
-		return s.tokenPrincipal(r.Context(), strings.TrimSpace(tok))
+		tok = strings.TrimSpace(tok)
+		return s.known.principal("t:"+HashSecret(tok), func() (bulwark.Principal, error) { return s.tokenPrincipal(r.Context(), tok) })
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		return s.sessionPrincipal(r.Context(), c.Value)
+		return s.known.principal("s:"+HashSecret(c.Value), func() (bulwark.Principal, error) { return s.sessionPrincipal(r.Context(), c.Value) })
 	}
 	return bulwark.Principal{}, bulwark.Errorf(bulwark.EUNAUTHORIZED,
 		"no credential: send \"Authorization: Bearer <token>\" or sign in")

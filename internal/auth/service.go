@@ -23,7 +23,11 @@ type Config struct {
 	// Argon2 sets the cost of new password hashes (default DefaultArgon2).
 	Argon2 Argon2Params
 
-	SessionTTL      time.Duration // default 12h
+	SessionTTL time.Duration // default 12h
+	// OutageGrace is how long credentials and role bindings seen last keep
+	// working while the store is unavailable (default 1h), so that halt
+	// works with the database down.
+	OutageGrace     time.Duration
 	DefaultTokenTTL time.Duration // default 90 days
 	MaxTokenTTL     time.Duration // default 366 days
 	LoginFailures   int           // failures per user name per LoginWindow before 429; default 5
@@ -46,6 +50,7 @@ type Service struct {
 	cfg     Config
 	store   Store
 	authz   *Authorizer
+	known   *lastKnown
 	sealer  *sealer
 	limiter *limiter
 	oidc    *oidcClient
@@ -85,10 +90,13 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	def(&cfg.OutageGrace, time.Hour)
+	lk := newLastKnown(cfg.OutageGrace, cfg.Now, cfg.Logger)
 	return &Service{
 		cfg:     cfg,
 		store:   cfg.Store,
-		authz:   &Authorizer{Bindings: cfg.Store, Systems: cfg.Systems},
+		known:   lk,
+		authz:   &Authorizer{Bindings: lastKnownBindings{b: cfg.Store, lk: lk}, Systems: cfg.Systems},
 		sealer:  sl,
 		limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
 		log:     cfg.Logger,

@@ -475,3 +475,30 @@ func TestHaltOutlivesARestart(t *testing.T) {
 		t.Fatalf("halts after resume: %+v", list.Halts)
 	}
 }
+
+func TestHaltWorksWhileTheStoreIsDown(t *testing.T) {
+	var db *sqlite.DB
+	h := newHarness(t, func(h *harness, d *sqlite.DB) { db = d; h.srv.HaltStore = sqlite.NewHaltStore(d) })
+	h.importSample()
+	// Seen once while the store is up: the credential and its bindings.
+	if code := h.do("GET", "/api/v1/halt", adminToken, nil, nil); code != http.StatusOK {
+		t.Fatalf("list halts: %d", code)
+	}
+	if code := h.do("GET", "/api/v1/systems", adminToken, nil, nil); code != http.StatusOK {
+		t.Fatalf("list systems: %d", code)
+	}
+	db.Close()
+	if code := h.do("GET", "/api/v1/systems", adminToken, nil, nil); code/100 != 5 {
+		t.Fatalf("reading the inventory with the store down: %d, want a 5xx", code)
+	}
+	var out struct{ Agents int }
+	if code := h.do("POST", "/api/v1/halt", adminToken, nil, &out); code != http.StatusOK || out.Agents != 3 {
+		t.Fatalf("halt with the store down: %d %+v, want 200 over the 3 agents", code, out)
+	}
+	if len(h.fleet.halted) != 3 {
+		t.Fatalf("fleet halted %v", h.fleet.halted)
+	}
+	if code := h.do("POST", "/api/v1/halt", "bwk_never-seen-token-000000000000000000000000", nil, nil); code == http.StatusOK {
+		t.Fatal("an unknown token halted while the store was down")
+	}
+}
