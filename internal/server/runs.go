@@ -12,6 +12,8 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/drill"
 	"github.com/bulwarkhq/bulwark/internal/engine"
+	"github.com/bulwarkhq/bulwark/internal/notify"
+	"github.com/bulwarkhq/bulwark/internal/policy"
 )
 
 // Run submission states that come before the engine's own run.
@@ -157,11 +159,21 @@ func (m *runManager) startLocked(pr *pendingRun, d *drill.Drill) {
 		defer m.wg.Done()
 		defer close(pr.done)
 		defer cancel(nil)
+		w := m.window(pr, d)
+		m.s.Notify.Start(w)
+		m.changeNotice(pr, "start", "", "")
 		res, err := engine.Run(ctx, engine.Config{Drill: d, DrillSHA256: pr.SHA256, Store: store,
 			Executor: &remoteExecutor{s: m.s, run: pr}, Logger: m.s.Logger})
+		w.EndsAt = m.s.Now().UTC()
+		verdict := "error"
+		if err == nil {
+			verdict = string(res.Run.Verdict)
+		}
+		m.s.Notify.End(w, verdict)
 		if err == nil && res.Report != nil {
 			m.s.storeReports(context.Background(), res.Run.ID, res.Report)
 		}
+		m.changeNotice(pr, "end", verdict, "/api/v1/runs/"+pr.ID+"/report?format=html")
 		status, reason := "ok", ""
 		switch {
 		case err != nil:
@@ -287,5 +299,34 @@ func (m *runManager) cleanup(ctx context.Context, hostname string) {
 	}
 	for _, r := range done {
 		m.s.record(ctx, bulwark.Principal{ID: "bulwark-server", Kind: bulwark.PrincipalSystem}, "run.finish", "run/"+r.ID, nil, "error", r.Reason)
+	}
+}
+
+// window is the drill window of a run, for the mark-don't-mute notices.
+func (m *runManager) window(pr *pendingRun, d *drill.Drill) notify.Window {
+	w := notify.Window{ID: pr.ID, Kind: "run", Name: d.Metadata.Name, Type: d.Metadata.Type, Environment: pr.Environment,
+		Hosts: pr.Hosts, Systems: []string{pr.System}, StartsAt: m.s.Now().UTC(), By: pr.Submitter.Name}
+	w.EndsAt = w.StartsAt.Add(plannedDuration(d))
+	return w
+}
+
+// changeNotice tells the change system (when one is configured) that a run
+// under its ticket started or ended, with the verdict and the report link.
+func (m *runManager) changeNotice(pr *pendingRun, event, verdict, report string) {
+	if m.s.ChangeGate == nil || pr.Ticket == "" {
+		return
+	}
+	var systems []string
+	for _, t := range pr.targets {
+		if t.System.Name != "" {
+			systems = append(systems, t.System.Name)
+		}
+	}
+	n := policy.Notice{Ticket: pr.Ticket, Event: event, RunID: pr.ID, Verdict: verdict, ReportURL: report,
+		Hosts: pr.Hosts, Systems: systems, Time: m.s.Now().UTC()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.s.ChangeGate.Notify(ctx, n); err != nil {
+		m.s.Logger.Warn("change gate notice failed", "ticket", pr.Ticket, "event", event, "err", err)
 	}
 }

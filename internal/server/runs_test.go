@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"sync"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,7 +75,9 @@ func (h *harness) person(name string, role bulwark.Role, scope bulwark.Scope) (s
 }
 
 func TestProductionRunWaitsForASecondPersonsApproval(t *testing.T) {
+	changes := &changeRecorder{}
 	h := newHarness(t, func(h *harness, db *sqlite.DB) {
+		h.srv.ChangeGate = changes
 		approvals := sqlite.NewApprovalStore(db)
 		h.srv.Approvals = approvals
 		h.srv.RunStore = sqlite.NewRunStore(db)
@@ -85,7 +88,7 @@ func TestProductionRunWaitsForASecondPersonsApproval(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.srv.Gate = server.PolicyGate{Gate: &policy.Gate{Calendars: map[string]*calendar.Calendar{"test": cal}, DefaultCalendar: "test",
-			Approvals: &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: h.auth}}}}
+			ChangeGate: changes, Approvals: &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: h.auth}}}}
 	})
 	h.importSample()
 	ln := httptest.NewServer(http.NotFoundHandler()) // the steady state's tcp target
@@ -162,6 +165,13 @@ func TestProductionRunWaitsForASecondPersonsApproval(t *testing.T) {
 	if code := h.do("GET", "/api/v1/runs/"+id+"/report?format=md&lang=zh-CN", alice, nil, nil); code != http.StatusOK {
 		t.Fatalf("report: %d", code)
 	}
+	if got := changes.events(); got != "CHG-9:start CHG-9:end:passed" {
+		t.Fatalf("change system notices %q", got)
+	}
+	h.notifier.Close()
+	if got := strings.Join(h.notices.events(), " "); got != "drill.window.start//og-api-01 drill.window.end/passed/og-api-01" {
+		t.Fatalf("drill-window notices %q", got)
+	}
 	// The same file, edited, is a new submission that needs a new approval.
 	code = h.do("POST", "/api/v1/runs", alice, strings.Replace(drillFile, "duration: 1s", "duration: 2s", 1), &v)
 	if code != http.StatusAccepted {
@@ -189,4 +199,36 @@ func TestRunInABlackoutIsRefusedWithTheCalendarsReason(t *testing.T) {
 		t.Fatalf("run after the calendar's validThrough: %d %+v, want 403 naming the blackout", code, e)
 	}
 	t.Log(e.Error.Message)
+}
+
+// changeRecorder is a change system that approves everything and records
+// the notices it gets.
+type changeRecorder struct {
+	mu      sync.Mutex
+	notices []policy.Notice
+}
+
+func (c *changeRecorder) Check(_ context.Context, q policy.TicketQuery) (policy.TicketAnswer, error) {
+	return policy.TicketAnswer{Approved: true, WindowStart: q.Start.Add(-time.Hour), WindowEnd: q.End.Add(time.Hour), Hosts: q.Hosts}, nil
+}
+
+func (c *changeRecorder) Notify(_ context.Context, n policy.Notice) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notices = append(c.notices, n)
+	return nil
+}
+
+func (c *changeRecorder) events() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, n := range c.notices {
+		e := n.Ticket + ":" + n.Event
+		if n.Verdict != "" {
+			e += ":" + n.Verdict
+		}
+		out = append(out, e)
+	}
+	return strings.Join(out, " ")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
 	"github.com/bulwarkhq/bulwark/internal/approval"
 	"github.com/bulwarkhq/bulwark/internal/notify"
+	"github.com/bulwarkhq/bulwark/internal/policy"
 )
 
 // Auth is what the server needs from internal/auth: request authentication
@@ -43,6 +44,9 @@ type Server struct {
 	RunStore bulwark.RunStore
 	// Approvals keeps approvals of production-class runs.
 	Approvals approval.Store
+	// ChangeGate receives run start and end notices under their change
+	// ticket (may be nil).
+	ChangeGate policy.ChangeGate
 	// HaltStore persists halts across restarts (may be nil).
 	HaltStore HaltStore
 	// Notify receives drill-window notices (may be nil).
