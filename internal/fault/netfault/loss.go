@@ -27,7 +27,7 @@ const (
 // in net.partition, plus --protocol icmp (ICMPv6 for IPv6 destinations).
 type LossParams struct {
 	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets to drop, more than 0 and at most 100, in steps of 0.01"`
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"service port or range: the destination port of packets leaving (egress) and of packets arriving (ingress); default: every port"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol to drop; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress,both" help:"egress drops packets this host sends, ingress packets it receives; with both a packet the host sends to itself is drawn once (both always uses nftables)"`

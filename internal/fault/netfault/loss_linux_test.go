@@ -43,7 +43,7 @@ var lossBadInput = []struct {
 	{"command substitution", map[string]string{"percent": "30", "destination": "$(reboot)"}, "destination"},
 	{"backticks in a list", map[string]string{"percent": "30", "destination": "10.0.0.1,`id`"}, "destination"},
 	{"newline", map[string]string{"percent": "30", "destination": "10.0.0.1\nflush ruleset"}, "destination"},
-	{"hostname", map[string]string{"percent": "30", "destination": "db.example.com"}, "destination"},
+	{"malformed host name", map[string]string{"percent": "30", "destination": "-db.example.com"}, "destination"},
 	{"port zero", map[string]string{"percent": "30", "port": "0"}, "port"},
 	{"icmp with a port", map[string]string{"percent": "30", "protocol": "icmp", "port": "80"}, "port"},
 	{"protocol sctp", map[string]string{"percent": "30", "protocol": "sctp"}, "protocol"},
@@ -392,4 +392,20 @@ func lossStatus(t testing.TB, m *hostmgr.Manager, id string) string {
 		t.Fatalf("status of %s: %v", id, err)
 	}
 	return evidenceText(&bulwark.Fault{Evidence: ev})
+}
+
+// TestLossHostName resolves --destination localhost at inject (through the
+// hosts file) and drops the flow to the addresses it had then.
+func TestLossHostName(t *testing.T) {
+	nstest.Require(t)
+	ns := nstest.New(t)
+	m := openManager(t, newHost(t, ns))
+	f := injectLoss(t, m, map[string]string{"percent": "100", "destination": "localhost", "protocol": "udp", "port": "9000", "mechanism": "nftables"})
+	if ev := evidenceText(f); !strings.Contains(ev, "localhost resolved to") || !strings.Contains(ev, "127.0.0.1") {
+		t.Errorf("evidence does not say what localhost resolved to:\n%s", ev)
+	}
+	if got := udpBlast(t, ns, ns, "127.0.0.1:9000", 50); got != 0 {
+		t.Errorf("127.0.0.1 (localhost): %d of 50 arrived", got)
+	}
+	recoverFault(t, m, f.ID)
 }

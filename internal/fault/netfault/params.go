@@ -33,7 +33,7 @@ const (
 // connections made to this host). The destination is the remote address:
 // the destination of packets leaving and the source of packets arriving.
 type PartitionParams struct {
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs to cut, comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs or host names resolved at inject to cut, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"service port or range: the destination port of packets leaving (egress) and of packets arriving (ingress); default: every port"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,all" help:"transport protocol to cut; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"both" enum:"egress,ingress,both" help:"egress cuts packets this host sends, ingress packets it receives"`

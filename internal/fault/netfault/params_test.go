@@ -20,7 +20,7 @@ var badInput = []struct {
 	{"shell metacharacters", map[string]string{"destination": "127.0.0.1;rm -rf /"}, "destination"},
 	{"command substitution", map[string]string{"destination": "$(reboot)"}, "destination"},
 	{"backticks in a list", map[string]string{"destination": "10.0.0.1,`id`"}, "destination"},
-	{"hostname", map[string]string{"destination": "db.example.com"}, "destination"},
+	{"malformed host name", map[string]string{"destination": "db_1.example.com"}, "destination"},
 	{"empty destination", map[string]string{"destination": ""}, "destination"},
 	{"zone", map[string]string{"destination": "fe80::1%eth0"}, "destination"},
 	{"prefix too long", map[string]string{"destination": "10.0.0.0/33"}, "destination"},

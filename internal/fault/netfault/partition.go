@@ -3,6 +3,7 @@ package netfault
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,10 +35,13 @@ type partitionV1 struct {
 	Table string `json:"table"`
 	// Destinations are the remote prefixes; empty means everything.
 	Destinations []netip.Prefix `json:"destinations,omitempty"`
-	Port         string         `json:"port,omitempty"`
-	Protocol     string         `json:"protocol"`
-	Direction    string         `json:"direction"`
-	Action       string         `json:"action"`
+	// Resolved says what each --destination host name resolved to at
+	// inject; its addresses are in Destinations.
+	Resolved  map[string][]netip.Addr `json:"resolved,omitempty"`
+	Port      string                  `json:"port,omitempty"`
+	Protocol  string                  `json:"protocol"`
+	Direction string                  `json:"direction"`
+	Action    string                  `json:"action"`
 	// The management plane as excluded at inject.
 	ManagementPorts    []uint16       `json:"managementPorts,omitempty"`
 	ManagementNetworks []netip.Prefix `json:"managementNetworks,omitempty"`
@@ -102,8 +106,10 @@ func newPartitionV1(h *fault.Host, req fault.Request, p *PartitionParams) (*part
 		Protocol: p.Protocol, Direction: p.Direction, Action: p.Action,
 		ManagementPorts: h.Management.TCPPorts,
 	}
-	for _, c := range p.Destination {
-		d.Destinations = append(d.Destinations, c.Prefix.Masked())
+	var err2 error
+	d.Destinations, d.Resolved, err2 = resolve(p.Destination)
+	if err2 != nil {
+		return nil, err2
 	}
 	for _, n := range h.Management.Networks {
 		d.ManagementNetworks = append(d.ManagementNetworks, n.Masked())
@@ -160,7 +166,7 @@ func (d *partitionV1) flowText() string {
 	if d.Port != "" {
 		port = ", destination port " + d.Port
 	}
-	return fmt.Sprintf("%s packets %s %s%s", proto, dir, dst, port)
+	return fmt.Sprintf("%s packets %s %s%s%s", proto, dir, dst, port, d.resolvedText())
 }
 
 var (
@@ -168,3 +174,25 @@ var (
 	_ fault.Availability = Partition{}
 	_ fault.Statuser     = Partition{}
 )
+
+// resolvedText says what --destination host names resolved to at inject:
+// " (db.example resolved to 10.0.0.5, fd00::5)".
+func (d *partitionV1) resolvedText() string {
+	if len(d.Resolved) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(d.Resolved))
+	for n := range d.Resolved {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		addrs := make([]string, len(d.Resolved[n]))
+		for j, a := range d.Resolved[n] {
+			addrs[j] = a.String()
+		}
+		parts[i] = n + " resolved to " + strings.Join(addrs, ", ")
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}

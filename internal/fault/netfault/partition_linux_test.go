@@ -37,6 +37,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
+	t.Run("unresolvable host name", func(t *testing.T) {
+		// .invalid never resolves (RFC 6761).
+		_, err := m.Inject(context.Background(), bulwark.FaultSpec{Kind: kindID, Params: map[string]string{"destination": "db.invalid"}, Duration: bulwark.Duration(time.Minute)})
+		var pe *fault.ParamError
+		if !errors.As(err, &pe) || pe.Param != "destination" {
+			t.Fatalf("Inject(db.invalid) = %v, want a ParamError naming --destination", err)
+		}
+	})
 	if fs, _ := m.Faults(context.Background(), bulwark.FaultFilter{}); len(fs) != 0 {
 		t.Errorf("journal holds %d faults after bad input", len(fs))
 	}

@@ -48,7 +48,7 @@ func (k shapeKind) Info() fault.KindInfo { return k.info }
 
 // flow are the filters every shaping kind takes.
 type flow struct {
-	Destination []bulwark.CIDR
+	Destination []Address
 	Port        bulwark.PortRange
 	Protocol    string
 	Direction   string
@@ -61,7 +61,7 @@ type DelayParams struct {
 	Jitter       bulwark.Duration  `param:"jitter" help:"random variation of the delay, uniform in ±jitter"`
 	Correlation  bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's jitter depends on the previous one's"`
 	Distribution string            `param:"distribution" default:"uniform" enum:"uniform" help:"distribution of the jitter; normal, pareto and paretonormal need netem distribution tables, not built yet"`
-	Destination  []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination  []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port         bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol     string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction    string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
@@ -72,7 +72,7 @@ type DelayParams struct {
 type DuplicateParams struct {
 	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets sent twice"`
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
@@ -83,7 +83,7 @@ type DuplicateParams struct {
 type CorruptParams struct {
 	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets with a bit flipped"`
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
@@ -97,7 +97,7 @@ type ReorderParams struct {
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
 	Delay       bulwark.Duration  `param:"delay" default:"10ms" help:"how long the packets not reordered are held (netem reorders only delayed traffic)"`
 	Gap         int               `param:"gap" min:"0" max:"1000000" help:"reorder only every gap-th packet (netem gap); 0 for a random share"`
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
@@ -107,7 +107,7 @@ type ReorderParams struct {
 // BandwidthParams are the parameters of net.bandwidth.
 type BandwidthParams struct {
 	Rate        bulwark.BitRate   `param:"rate,required" help:"the cap, e.g. 8mbit (1 MB/s), 512kbit"`
-	Destination []bulwark.CIDR    `param:"destination,target" help:"remote IPv4/IPv6 addresses or CIDRs (multicast groups too), comma-separated (default: everything)"`
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
