@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -175,11 +176,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// interruption names why ctx ended: "interrupted" for Ctrl-C and SIGTERM,
-// or the cause a caller gave (a halt: "halted: …").
+// AbortCause, given as the cause when a caller cancels a run's context
+// (context.WithCancelCause), becomes the run's abort reason: a halt says
+// "halted: …" instead of "interrupted".
+type AbortCause struct{ Reason string }
+
+func (c *AbortCause) Error() string { return c.Reason }
+
+// interruption names why ctx ended: "interrupted" for Ctrl-C, SIGTERM and
+// any other cancellation, or the AbortCause a caller gave.
 func interruption(ctx context.Context) string {
-	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
-		return cause.Error()
+	var ac *AbortCause
+	if errors.As(context.Cause(ctx), &ac) {
+		return ac.Reason
 	}
 	return "interrupted"
 }

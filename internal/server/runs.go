@@ -233,7 +233,7 @@ func (m *runManager) halt(scope HaltScope) {
 		switch pr.State {
 		case SubmissionStarted:
 			if pr.cancel != nil {
-				pr.cancel(fmt.Errorf("halted: a halt of %s", scope))
+				pr.cancel(&engine.AbortCause{Reason: fmt.Sprintf("halted: a halt of %s", scope)})
 			}
 		case SubmissionAwaitingApproval:
 			pr.State = SubmissionRefused
@@ -244,7 +244,7 @@ func (m *runManager) halt(scope HaltScope) {
 
 // close aborts running drills and waits for their recovery.
 func (m *runManager) close() {
-	m.cancel(errors.New("halted: the server is shutting down"))
+	m.cancel(&engine.AbortCause{Reason: "halted: the server is shutting down"})
 	m.wg.Wait()
 }
 

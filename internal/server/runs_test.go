@@ -232,3 +232,61 @@ func (c *changeRecorder) events() string {
 	}
 	return strings.Join(out, " ")
 }
+
+func TestHaltAbortsARunningDrill(t *testing.T) {
+	h := newHarness(t, func(h *harness, db *sqlite.DB) {
+		h.srv.RunStore = sqlite.NewRunStore(db)
+	})
+	h.importSample()
+	// A second instance of q-feed: one of two may be faulted (N−1).
+	if _, err := h.inv.PutHost(context.Background(), bulwark.InventoryHost{Hostname: "q-feed-sim-02", System: "quotes", Unit: "q-feed", Environment: "simulation"}); err != nil {
+		t.Fatal(err)
+	}
+	ln := httptest.NewServer(http.NotFoundHandler())
+	defer ln.Close()
+	drillFile := `apiVersion: bulwark/v1
+kind: Drill
+metadata: { name: long, system: quotes, environment: simulation }
+spec:
+  before: 1s
+  settle: 1s
+  steadyState:
+    - name: api
+      tcp: { address: "` + strings.TrimPrefix(ln.URL, "http://") + `" }
+      from: local
+      interval: 100ms
+  steps:
+    - fault: process.hang
+      params: { pid: 4242 }
+      duration: 5m
+`
+	var v struct {
+		Submission struct{ ID, State string }
+		Run        *bulwark.Run
+	}
+	if code := h.do("POST", "/api/v1/runs", adminToken, drillFile, &v); code != http.StatusCreated {
+		var e apiError
+		h.do("POST", "/api/v1/runs", adminToken, drillFile, &e)
+		t.Fatalf("submit: %d %+v %+v", code, v, e)
+	}
+	id := v.Submission.ID
+	waitRun := func(done func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !done() {
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s: %+v", id, v.Run)
+			}
+			time.Sleep(50 * time.Millisecond)
+			h.do("GET", "/api/v1/runs/"+id, adminToken, nil, &v)
+		}
+	}
+	waitRun(func() bool { return v.Run != nil && v.Run.State == bulwark.RunRunning && h.fleet.live("agent-q-feed-sim-01")+h.fleet.live("agent-q-feed-sim-02") == 1 })
+	if code := h.do("POST", "/api/v1/halt", adminToken, map[string]string{"system": "quotes"}, nil); code != http.StatusOK {
+		t.Fatalf("halt: %d", code)
+	}
+	waitRun(func() bool { return v.Run != nil && v.Run.State == bulwark.RunFinished })
+	if v.Run.Verdict != bulwark.VerdictAborted || !strings.Contains(v.Run.Reason, "halted") {
+		t.Fatalf("verdict %s (%s), want aborted by the halt", v.Run.Verdict, v.Run.Reason)
+	}
+}

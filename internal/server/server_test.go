@@ -314,6 +314,13 @@ type fakeFleet struct {
 
 func (f *fakeFleet) add(a server.FleetAgent) { f.agents = append(f.agents, a) }
 
+// live counts the faults the fleet holds on an agent.
+func (f *fakeFleet) live(agentID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.faults[agentID])
+}
+
 func (f *fakeFleet) Agents(context.Context) ([]server.FleetAgent, error) { return f.agents, nil }
 
 func (f *fakeFleet) Select(_ context.Context, sel bulwark.Selector) ([]server.FleetAgent, error) {
