@@ -281,7 +281,9 @@ spec:
 			h.do("GET", "/api/v1/runs/"+id, adminToken, nil, &v)
 		}
 	}
-	waitRun(func() bool { return v.Run != nil && v.Run.State == bulwark.RunRunning && h.fleet.live("agent-q-feed-sim-01")+h.fleet.live("agent-q-feed-sim-02") == 1 })
+	waitRun(func() bool {
+		return v.Run != nil && v.Run.State == bulwark.RunRunning && h.fleet.live("agent-q-feed-sim-01")+h.fleet.live("agent-q-feed-sim-02") == 1
+	})
 	if code := h.do("POST", "/api/v1/halt", adminToken, map[string]string{"system": "quotes"}, nil); code != http.StatusOK {
 		t.Fatalf("halt: %d", code)
 	}
