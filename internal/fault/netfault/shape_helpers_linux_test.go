@@ -32,7 +32,7 @@ const (
 	peer6 = "fd88::2"
 )
 
-func newPair(t *testing.T) *pair {
+func newPair(t testing.TB) *pair {
 	t.Helper()
 	nstest.Require(t)
 	p := &pair{ns: nstest.New(t), peer: nstest.New(t)}
@@ -101,7 +101,7 @@ func (p *pair) tcpSink(t *testing.T, addr string) *sink {
 	return s
 }
 
-func (p *pair) udpSink(t *testing.T, addr string) *sink {
+func (p *pair) udpSink(t testing.TB, addr string) *sink {
 	t.Helper()
 	s := &sink{}
 	var pc net.PacketConn
