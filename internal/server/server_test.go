@@ -509,3 +509,31 @@ func TestHaltWorksWhileTheStoreIsDown(t *testing.T) {
 		t.Fatal("an unknown token halted while the store was down")
 	}
 }
+
+// TestEveryEndpointNeedsACredential walks the OpenAPI document: every
+// operation but the document itself answers 401 without a credential.
+func TestEveryEndpointNeedsACredential(t *testing.T) {
+	h := newHarness(t, func(h *harness, db *sqlite.DB) { h.srv.RunStore = sqlite.NewRunStore(db) })
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if code := h.do("GET", "/api/v1/openapi.json", "", nil, &doc); code != http.StatusOK {
+		t.Fatalf("openapi: %d", code)
+	}
+	n := 0
+	for path, ops := range doc.Paths {
+		if path == "/api/v1/openapi.json" {
+			continue
+		}
+		concrete := strings.NewReplacer("{id}", "x", "{name}", "x", "{hostname}", "x").Replace(path)
+		for method := range ops {
+			n++
+			if code := h.do(strings.ToUpper(method), concrete, "", `{}`, nil); code != http.StatusUnauthorized {
+				t.Errorf("%s %s without a credential: %d, want 401", strings.ToUpper(method), path, code)
+			}
+		}
+	}
+	if n < 25 {
+		t.Fatalf("only %d operations in the OpenAPI document", n)
+	}
+}
