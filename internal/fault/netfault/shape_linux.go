@@ -23,8 +23,8 @@ func (k shapeKind) Available(ctx context.Context, h *fault.Host) error {
 	if !k.netem {
 		return nil
 	}
-	if ok, how := netemStatus(); !ok {
-		return fmt.Errorf("%s needs the netem qdisc: %s", k.info.ID, how)
+	if ok, _ := netemStatus(); !ok {
+		return fmt.Errorf("needs the netem qdisc, which this kernel cannot create (sch_netem)")
 	}
 	return nil
 }
@@ -33,8 +33,11 @@ func (k shapeKind) Available(ctx context.Context, h *fault.Host) error {
 // the fault's mark in their qdisc trees, and checks that the kernel takes
 // the table, changing nothing.
 func (k shapeKind) Prepare(ctx context.Context, h *fault.Host, req fault.Request) (*fault.Receipt, error) {
-	if err := k.Available(ctx, h); err != nil {
-		return nil, bulwark.Errorf(bulwark.EINVALID, "%v", err)
+	if err := (Partition{}).Available(ctx, h); err != nil {
+		return nil, err
+	}
+	if ok, how := netemStatus(); k.netem && !ok {
+		return nil, bulwark.Errorf(bulwark.EINVALID, "%s needs the netem qdisc: %s", k.info.ID, how)
 	}
 	d, f, err := newShapeV1(h, req)
 	if err != nil {
