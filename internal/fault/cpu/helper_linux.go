@@ -5,23 +5,21 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-func init() { fault.RegisterHelper(helperName, runHelper) }
+func init() {
+	fault.RegisterHelper(helperName, fault.HelperMain(helperName, func() fault.HelperBody { return new(helperConfig) }))
+}
 
 // Sampling of the helper's main loop: how often it reads /proc/stat and its
-// burners (and checks the wall-clock deadline), how many samples the hold
-// controller averages over, and how many make the status file's "last second".
+// burners, how many samples the hold controller averages over, and how many
+// make the status file's "last second".
 const (
 	sampleEvery   = 100 * time.Millisecond
 	holdWindow    = 5  // samples: 500 ms
@@ -29,84 +27,58 @@ const (
 	statusSamples = statusWindow + 1
 )
 
-// helperConfig is the helper's parsed command line.
+// helperConfig is the helper's command line: `--fault ID --deadline T
+// --percent P --cores N --mode M --status FILE`.
 type helperConfig struct {
-	fault    string
-	deadline time.Time
-	percent  float64
-	cores    int
-	mode     string
-	status   string
+	fault.HelperArgs
+	percent float64
+	cores   int
+	mode    string
 }
 
-// parseHelperArgs parses `--fault ID --deadline T --percent P --cores N
-// --mode M --status FILE`.
-func parseHelperArgs(args []string) (helperConfig, error) {
-	var c helperConfig
-	fs := flag.NewFlagSet(helperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
-	deadline := fs.String("deadline", "", "")
+// Flags implements fault.HelperBody.
+func (c *helperConfig) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.percent, "percent", 0, "")
 	fs.IntVar(&c.cores, "cores", 1, "")
 	fs.StringVar(&c.mode, "mode", ModeAdd, "")
-	fs.StringVar(&c.status, "status", "", "")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", helperName, err)
-	}
-	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", helperName, err)
-	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", helperName, fs.Arg(0))
-	case !validFaultID(c.fault):
-		return c, fmt.Errorf("parse %s arguments: bad --fault %q", helperName, c.fault)
-	case !(c.percent > 0 && c.percent <= 100):
-		return c, fmt.Errorf("parse %s arguments: --percent %v is out of range", helperName, c.percent)
-	case c.cores < 1:
-		return c, fmt.Errorf("parse %s arguments: --cores %d is out of range", helperName, c.cores)
-	case c.mode != ModeAdd && c.mode != ModeHold:
-		return c, fmt.Errorf("parse %s arguments: bad --mode %q", helperName, c.mode)
-	case !filepath.IsAbs(c.status):
-		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", helperName, c.status)
-	}
-	return c, nil
 }
 
-// runHelper is the body of `bulwark helper cpu-burn`. It returns at the
-// deadline (wall clock or monotonic timer, whichever comes first), on
-// SIGTERM, SIGINT or SIGHUP, or when ctx is done.
-func runHelper(ctx context.Context, args []string) error {
-	cfg, err := parseHelperArgs(args)
-	if err != nil {
-		return err
+// Check implements fault.HelperBody.
+func (c *helperConfig) Check() error {
+	switch {
+	case !(c.percent > 0 && c.percent <= 100):
+		return fmt.Errorf("--percent %v is out of range", c.percent)
+	case c.cores < 1:
+		return fmt.Errorf("--cores %d is out of range", c.cores)
+	case c.mode != ModeAdd && c.mode != ModeHold:
+		return fmt.Errorf("bad --mode %q", c.mode)
 	}
-	runtime.GOMAXPROCS(cfg.cores + 1)
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	left := time.Until(cfg.deadline) // wall clock, once; the timer below is monotonic
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", helperName, cfg.deadline.Format(time.RFC3339Nano))
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, left, errDeadline)
-	defer cancel()
+	return nil
+}
+
+// parseHelperArgs parses the arguments helperArgs writes.
+func parseHelperArgs(args []string) (helperConfig, error) {
+	var c helperConfig
+	err := fault.ParseHelperArgs(helperName, args, &c)
+	return c, err
+}
+
+// Run is the body of `bulwark helper cpu-burn` (fault.HelperBody): it burns
+// until ctx ends, at the deadline or on a signal.
+func (c *helperConfig) Run(ctx context.Context) error {
+	runtime.GOMAXPROCS(c.cores + 1)
 	cpus, err := allowedCPUs()
 	if err != nil {
 		return err
 	}
-	if len(cpus) < cfg.cores {
-		return fmt.Errorf("%s: --cores %d but only %d cpus are allowed", helperName, cfg.cores, len(cpus))
+	if len(cpus) < c.cores {
+		return fmt.Errorf("%s: --cores %d but only %d cpus are allowed", helperName, c.cores, len(cpus))
 	}
-	h := &helper{cfg: cfg, cpus: cpus[:cfg.cores], procRoot: "/proc"}
+	h := &helper{cfg: *c, cpus: cpus[:c.cores], procRoot: "/proc"}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	return h.run(ctx, cancel)
 }
-
-var (
-	errDeadline     = errors.New("deadline (monotonic timer)")
-	errWallDeadline = errors.New("deadline (wall clock)")
-)
 
 // helper is a running cpu-burn helper.
 type helper struct {
@@ -141,11 +113,7 @@ func (h *helper) run(ctx context.Context, cancel context.CancelFunc) error {
 		select {
 		case <-ctx.Done():
 			reason = context.Cause(ctx)
-		case now := <-tick.C:
-			if !now.Before(h.cfg.deadline) {
-				reason = errWallDeadline
-				break
-			}
+		case <-tick.C:
 			h.sample()
 			if h.cfg.mode == ModeHold {
 				h.hold()
@@ -252,8 +220,8 @@ func (h *helper) hold() {
 // the effect matters more than its report, and Status notices a stale file.
 func (h *helper) writeStatus(state, reason string) {
 	s := &Status{
-		Time: time.Now().UTC(), Fault: h.cfg.fault, PID: os.Getpid(), State: state, Reason: reason,
-		Mode: h.cfg.mode, Target: h.cfg.percent, Deadline: h.cfg.deadline, CPUs: h.cpus,
+		Time: time.Now().UTC(), Fault: h.cfg.Fault, PID: os.Getpid(), State: state, Reason: reason,
+		Mode: h.cfg.mode, Target: h.cfg.percent, Deadline: h.cfg.Deadline, CPUs: h.cpus,
 	}
 	for _, b := range h.burners {
 		s.BurnTarget = append(s.BurnTarget, b.getTarget())
@@ -269,7 +237,5 @@ func (h *helper) writeStatus(state, reason string) {
 		}
 		s.Total = mean(s.Achieved)
 	}
-	if err := writeStatus(h.cfg.status, s); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", helperName, err)
-	}
+	_ = h.cfg.WriteStatus(s)
 }

@@ -14,7 +14,7 @@ func TestParseHelperArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.fault != "F1" || c.percent != 12.5 || c.cores != 2 || c.mode != ModeHold || !c.deadline.Equal(d.Deadline) || c.status != "/st/status.json" {
+	if c.Fault != "F1" || c.percent != 12.5 || c.cores != 2 || c.mode != ModeHold || !c.Deadline.Equal(d.Deadline) || c.Status != "/st/status.json" {
 		t.Errorf("parsed %+v from %+v", c, d)
 	}
 	good := []string{"--fault", "F", "--deadline", "2030-01-01T00:00:00Z", "--percent", "50", "--cores", "1", "--mode", "add", "--status", "/s"}
