@@ -5,13 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/bits"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -20,84 +17,58 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-func init() { fault.RegisterHelper(helperName, runHelper) }
+func init() {
+	fault.RegisterHelper(helperName, fault.HelperMain(helperName, func() fault.HelperBody { return new(helperConfig) }))
+}
 
 const (
-	// tick is how often the helper grows (ramp) and checks its deadline.
+	// tick is how often the helper grows (ramp).
 	tick = 100 * time.Millisecond
 	// step is how much it touches between two looks at MemAvailable.
 	step = 4 << 20
 )
 
-// helperConfig is the helper's parsed command line.
+// helperConfig is the helper's command line, as helperArgs writes it.
 type helperConfig struct {
-	fault    string
-	deadline time.Time
-	bytes    int64
-	rate     int64
-	oomAdj   int
-	reserve  int64
-	mlock    bool
-	status   string
-	procs    string
+	fault.HelperArgs
+	bytes   int64
+	rate    int64
+	oomAdj  int
+	reserve int64
+	mlock   bool
+	procs   string
 }
 
-// parseHelperArgs parses the arguments helperArgs writes.
-func parseHelperArgs(args []string) (helperConfig, error) {
-	var c helperConfig
-	fs := flag.NewFlagSet(helperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
-	deadline := fs.String("deadline", "", "")
+// Flags implements fault.HelperBody.
+func (c *helperConfig) Flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.bytes, "bytes", 0, "")
 	fs.Int64Var(&c.rate, "rate", 0, "")
 	fs.IntVar(&c.oomAdj, "oom-score-adj", 1000, "")
 	fs.Int64Var(&c.reserve, "reserve", 0, "")
 	fs.BoolVar(&c.mlock, "mlock", false, "")
-	fs.StringVar(&c.status, "status", "", "")
 	fs.StringVar(&c.procs, "cgroup-procs", "", "")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", helperName, err)
-	}
-	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", helperName, err)
-	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", helperName, fs.Arg(0))
-	case !validFaultID(c.fault):
-		return c, fmt.Errorf("parse %s arguments: bad --fault %q", helperName, c.fault)
-	case c.bytes <= 0:
-		return c, fmt.Errorf("parse %s arguments: --bytes %d is out of range", helperName, c.bytes)
-	case c.rate < 0 || c.reserve < 0:
-		return c, fmt.Errorf("parse %s arguments: negative --rate or --reserve", helperName)
-	case c.oomAdj < -1000 || c.oomAdj > 1000:
-		return c, fmt.Errorf("parse %s arguments: --oom-score-adj %d is out of range", helperName, c.oomAdj)
-	case !filepath.IsAbs(c.status):
-		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", helperName, c.status)
-	case c.procs != "" && !filepath.IsAbs(c.procs):
-		return c, fmt.Errorf("parse %s arguments: --cgroup-procs %q is not an absolute path", helperName, c.procs)
-	}
-	return c, nil
 }
 
-// runHelper is the body of `bulwark helper mem-fill`. It joins the cgroup
-// (mem.pressure), sets its oom_score_adj, maps the region and fills it, and
-// holds it until the deadline or SIGTERM, SIGINT or SIGHUP.
-func runHelper(ctx context.Context, args []string) error {
-	cfg, err := parseHelperArgs(args)
-	if err != nil {
-		return err
+// Check implements fault.HelperBody.
+func (c *helperConfig) Check() error {
+	switch {
+	case c.bytes <= 0:
+		return fmt.Errorf("--bytes %d is out of range", c.bytes)
+	case c.rate < 0 || c.reserve < 0:
+		return errors.New("negative --rate or --reserve")
+	case c.oomAdj < -1000 || c.oomAdj > 1000:
+		return fmt.Errorf("--oom-score-adj %d is out of range", c.oomAdj)
+	case c.procs != "" && !filepath.IsAbs(c.procs):
+		return fmt.Errorf("--cgroup-procs %q is not an absolute path", c.procs)
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	left := time.Until(cfg.deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", helperName, cfg.deadline.Format(time.RFC3339Nano))
-	}
-	ctx, cancel := context.WithTimeout(ctx, left)
-	defer cancel()
+	return nil
+}
+
+// Run is the body of `bulwark helper mem-fill` (fault.HelperBody). It joins
+// the cgroup (mem.pressure), sets its oom_score_adj, maps the region and
+// fills it, and holds it until ctx ends: at the deadline or on a signal.
+func (c *helperConfig) Run(ctx context.Context) error {
+	cfg := *c
 	pid := strconv.Itoa(os.Getpid())
 	if cfg.procs != "" {
 		// Before anything is mapped, so every page is charged to the cgroup.
@@ -140,17 +111,24 @@ func runHelper(ctx context.Context, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			reason = "stopped: " + context.Cause(ctx).Error()
-		case now := <-t.C:
-			if !now.Before(cfg.deadline) {
-				reason = "deadline (wall clock)"
-			}
+			reason = stopReason(ctx)
+		case <-t.C:
 		}
 	}
 	_ = unix.Munmap(all)
 	f.touched = 0
 	f.writeStatus(stateExited, reason)
 	return nil
+}
+
+// stopReason says why ctx ended, for the status file: "deadline (monotonic
+// timer)" or "deadline (wall clock)", else "stopped: " and the cause (a
+// signal).
+func stopReason(ctx context.Context) string {
+	if cause := context.Cause(ctx); errors.Is(cause, fault.ErrHelperDeadline) {
+		return cause.Error()
+	}
+	return "stopped: " + context.Cause(ctx).Error()
 }
 
 // filler is the helper's state.
@@ -218,8 +196,8 @@ func (f *filler) resident() int64 {
 // effect matters more than its report, and Status notices a stale file.
 func (f *filler) writeStatus(state, reason string) {
 	s := &Status{
-		Time: time.Now().UTC(), Fault: f.cfg.fault, PID: os.Getpid(), State: state, Reason: reason,
-		Target: f.cfg.bytes, Touched: f.touched, Capped: f.capped, Available: f.avail, Deadline: f.cfg.deadline,
+		Time: time.Now().UTC(), Fault: f.cfg.Fault, PID: os.Getpid(), State: state, Reason: reason,
+		Target: f.cfg.bytes, Touched: f.touched, Capped: f.capped, Available: f.avail, Deadline: f.cfg.Deadline,
 	}
 	if state == stateRunning {
 		s.Resident = f.resident()
@@ -227,9 +205,7 @@ func (f *filler) writeStatus(state, reason string) {
 		s.Size = int64(len(f.region))
 	}
 	s.VmRSS, _ = procKB("/proc", os.Getpid(), "VmRSS")
-	if err := writeStatus(f.cfg.status, s); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", helperName, err)
-	}
+	_ = f.cfg.WriteStatus(s)
 }
 
 var errNoHelper = errors.New("no helper recorded")

@@ -32,9 +32,6 @@ const (
 	stateExited  = "exited"
 )
 
-// writeStatus replaces the status file atomically (fault.WriteStatusFile).
-func writeStatus(path string, s *Status) error { return fault.WriteStatusFile(path, s) }
-
 // ReadStatus reads a helper's status file.
 func ReadStatus(path string) (*Status, error) {
 	var s Status
