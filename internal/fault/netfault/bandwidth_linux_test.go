@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/fault"
 	"github.com/bulwarkhq/bulwark/internal/testutil"
 )
 
@@ -164,4 +165,40 @@ func TestBandwidthIngressKeepsManagement(t *testing.T) {
 		t.Errorf("tcp from the management network runs at %.0f B/s: capped", r)
 	}
 	recoverFault(t, m, f.ID)
+}
+
+// TestBandwidthStatusReportsDrift deletes the fault's class behind its back:
+// Status says so, and recover still restores the tree.
+func TestBandwidthStatusReportsDrift(t *testing.T) {
+	p := newPair(t)
+	p.settle(t)
+	before := testutil.Snapshot(t, testutil.SnapshotOptions{NetNSFd: p.ns.FD, NoProcs: true})
+	h := newHost(t, p.ns)
+	m := openManager(t, h)
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4}, time.Minute)
+	r, err := m.Receipt(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := fault.Lookup("net.bandwidth")
+	st := k.(fault.Statuser)
+	if _, err := st.Status(context.Background(), h, r); err != nil {
+		t.Fatalf("status of an intact fault: %v", err)
+	}
+	nh := p.handle(t)
+	l, _ := nh.LinkByName(p.link)
+	classes, err := nh.ClassList(l, netlink.MakeHandle(0xb0b, 0))
+	if err != nil || len(classes) != 1 {
+		t.Fatalf("classes under b0b: %v %v", classes, err)
+	}
+	if err := nh.ClassDel(classes[0]); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := st.Status(context.Background(), h, r)
+	if err == nil {
+		t.Fatalf("status after the class was deleted reports no drift: %+v", ev)
+	}
+	t.Logf("drift: %v", err)
+	recoverFault(t, m, f.ID)
+	testutil.AssertUnchanged(t, before)
 }
