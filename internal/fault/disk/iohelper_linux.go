@@ -3,78 +3,60 @@ package disk
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/fault"
 	"golang.org/x/sys/unix"
 )
 
-func init() { fault.RegisterHelper(ioHelperName, runIOHelper) }
+func init() {
+	fault.RegisterHelper(ioHelperName, fault.HelperMain(ioHelperName, func() fault.HelperBody { return new(ioConfig) }))
+}
 
 // ioHelperName is disk.io's helper entry point: `bulwark helper disk-io …`.
 const ioHelperName = "disk-io"
 
-// ioConfig is the helper's parsed command line.
+// ioConfig is the helper's command line: `--fault ID --deadline T --file F
+// --mode M --rate N --iops N --block-size N --file-size N --status FILE`.
 type ioConfig struct {
-	fault     string
-	deadline  time.Time
+	fault.HelperArgs
 	file      string
 	mode      string
 	rate      int64 // bytes/s, or 0
 	iops      int64 // ops/s, or 0
 	blockSize int64
 	fileSize  int64
-	status    string
 }
 
-// parseIOArgs parses `--fault ID --deadline T --file F --mode M --rate N
-// --iops N --block-size N --file-size N --status FILE`.
-func parseIOArgs(args []string) (ioConfig, error) {
-	var c ioConfig
-	fs := flag.NewFlagSet(ioHelperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
-	deadline := fs.String("deadline", "", "")
+// Flags implements fault.HelperBody.
+func (c *ioConfig) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.file, "file", "", "")
 	fs.StringVar(&c.mode, "mode", "write", "")
 	fs.Int64Var(&c.rate, "rate", 0, "")
 	fs.Int64Var(&c.iops, "iops", 0, "")
 	fs.Int64Var(&c.blockSize, "block-size", 0, "")
 	fs.Int64Var(&c.fileSize, "file-size", 0, "")
-	fs.StringVar(&c.status, "status", "", "")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", ioHelperName, err)
-	}
-	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", ioHelperName, err)
-	}
+}
+
+// Check implements fault.HelperBody.
+func (c *ioConfig) Check() error {
 	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", ioHelperName, fs.Arg(0))
-	case !validFaultID(c.fault):
-		return c, fmt.Errorf("parse %s arguments: bad --fault %q", ioHelperName, c.fault)
-	case !filepath.IsAbs(c.file) || filepath.Base(c.file) != ioPrefix+c.fault:
-		return c, fmt.Errorf("parse %s arguments: bad --file %q", ioHelperName, c.file)
+	case !filepath.IsAbs(c.file) || filepath.Base(c.file) != ioPrefix+c.Fault:
+		return fmt.Errorf("bad --file %q", c.file)
 	case c.mode != "read" && c.mode != "write" && c.mode != "mixed":
-		return c, fmt.Errorf("parse %s arguments: bad --mode %q", ioHelperName, c.mode)
+		return fmt.Errorf("bad --mode %q", c.mode)
 	case (c.rate > 0) == (c.iops > 0):
-		return c, fmt.Errorf("parse %s arguments: give one of --rate and --iops", ioHelperName)
+		return errors.New("give one of --rate and --iops")
 	case c.blockSize < 512 || c.fileSize < c.blockSize:
-		return c, fmt.Errorf("parse %s arguments: bad --block-size %d or --file-size %d", ioHelperName, c.blockSize, c.fileSize)
-	case !filepath.IsAbs(c.status):
-		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", ioHelperName, c.status)
+		return fmt.Errorf("bad --block-size %d or --file-size %d", c.blockSize, c.fileSize)
 	}
-	return c, nil
+	return nil
 }
 
 // IOStatus is what the disk-io helper writes to its status file once a
@@ -131,25 +113,11 @@ func (b *bucket) take(ctx context.Context, n float64) error {
 	}
 }
 
-var errIODeadline = errors.New("deadline")
-
-// runIOHelper is the body of `bulwark helper disk-io`. It returns at the
-// deadline, on SIGTERM, SIGINT or SIGHUP, or when ctx is done, and removes
-// its scratch file whatever the reason.
-func runIOHelper(ctx context.Context, args []string) error {
-	cfg, err := parseIOArgs(args)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	left := time.Until(cfg.deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", ioHelperName, cfg.deadline.Format(time.RFC3339Nano))
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, left, errIODeadline)
-	defer cancel()
-	w, err := newIOWorker(ctx, cfg)
+// Run is the body of `bulwark helper disk-io` (fault.HelperBody). It
+// returns when ctx ends, at the deadline or on a signal, and removes its
+// scratch file whatever the reason.
+func (c *ioConfig) Run(ctx context.Context) error {
+	w, err := newIOWorker(ctx, *c)
 	if w != nil {
 		defer w.close()
 	}
@@ -281,7 +249,9 @@ func (w *ioWorker) run(ctx context.Context) error {
 	var reason error
 	for i := int64(0); reason == nil; i++ {
 		if err := b.take(ctx, cost); err != nil {
-			reason = context.Cause(ctx)
+			if reason = context.Cause(ctx); errors.Is(reason, fault.ErrHelperDeadline) {
+				reason = fault.ErrHelperDeadline // "deadline", whichever clock saw it
+			}
 			break
 		}
 		off := (i % blocks) * w.cfg.blockSize
@@ -296,9 +266,6 @@ func (w *ioWorker) run(ctx context.Context) error {
 			return err
 		}
 		if now := time.Now(); now.Sub(lastT) >= time.Second {
-			if !now.Before(w.cfg.deadline) {
-				reason = errIODeadline
-			}
 			secs := now.Sub(lastT).Seconds()
 			w.writeStatus("running", "", float64(w.bytes-lastB)/secs, float64(w.ops-lastO)/secs)
 			lastT, lastB, lastO = now, w.bytes, w.ops
@@ -312,27 +279,18 @@ func (w *ioWorker) run(ctx context.Context) error {
 // not fatal: Status notices a stale file.
 func (w *ioWorker) writeStatus(state, reason string, bps, ops float64) {
 	s := IOStatus{
-		Time: time.Now().UTC(), Fault: w.cfg.fault, PID: os.Getpid(), State: state, Reason: reason,
+		Time: time.Now().UTC(), Fault: w.cfg.Fault, PID: os.Getpid(), State: state, Reason: reason,
 		Mode: w.cfg.mode, File: w.cfg.file, Direct: w.direct, Note: w.note, Rate: w.cfg.rate, IOPS: w.cfg.iops,
 		BytesPerSec: bps, OpsPerSec: ops, TotalBytes: w.bytes, TotalOps: w.ops,
 	}
-	if err := writeJSON(w.cfg.status, s); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", ioHelperName, err)
-	}
+	_ = w.cfg.WriteStatus(s)
 }
-
-// writeJSON replaces path with v as JSON, atomically.
-func writeJSON(path string, v any) error { return fault.WriteStatusFile(path, v) }
 
 // ReadIOStatus reads a disk-io helper's status file.
 func ReadIOStatus(path string) (*IOStatus, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
-	}
 	var s IOStatus
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode status %s: %w", path, err)
+	if err := fault.ReadStatusFile(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
