@@ -4,7 +4,10 @@ package netfault_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +204,55 @@ func TestBandwidthStatusReportsDrift(t *testing.T) {
 	t.Logf("drift: %v", err)
 	recoverFault(t, m, f.ID)
 	testutil.AssertUnchanged(t, before)
+}
+
+// TestBandwidthMulticast caps a UDP multicast feed (239.1.2.3, as market
+// data is sent) leaving through the veth the group's route names.
+func TestBandwidthMulticast(t *testing.T) {
+	p := newPair(t)
+	nh := p.handle(t)
+	l, err := nh.LinkByName(p.link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nh.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4(224, 0, 0, 0), Mask: net.CIDRMask(4, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	s := &sink{}
+	var pc *net.UDPConn
+	err = p.peer.Do(func() error {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return err
+		}
+		for _, i := range ifs {
+			if i.Flags&net.FlagLoopback == 0 {
+				pc, err = net.ListenMulticastUDP("udp4", &i, &net.UDPAddr{IP: net.IPv4(239, 1, 2, 3), Port: 9200})
+				return err
+			}
+		}
+		return fmt.Errorf("no interface in the peer")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			s.n.Add(int64(n))
+		}
+	}()
+	m := openManager(t, newHost(t, p.ns))
+	f := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": "239.1.2.3", "protocol": "udp"}, time.Minute)
+	if ev := evidenceText(f); !strings.Contains(ev, "on "+p.link) {
+		t.Errorf("the fault is not on the group's route's interface %s:\n%s", p.link, ev)
+	}
+	// 1200 bytes of payload in 1200 + 8 (UDP) + 20 (IPv4) + 14 (Ethernet).
+	within(t, "multicast through 8mbit", p.rate(t, s, "udp", "239.1.2.3:9200", 500*time.Millisecond, 1500*time.Millisecond), 1e6*1200/1242, 0.05)
+	recoverFault(t, m, f.ID)
 }
