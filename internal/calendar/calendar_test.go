@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/calendar"
-	"github.com/bulwarkhq/bulwark/internal/calendar/yamldoc"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 func loadAShare(t *testing.T) *calendar.Calendar {

@@ -7,7 +7,7 @@ import (
 	"time"
 	_ "time/tzdata" // hosts without zoneinfo (minimal containers, Windows) still load zones
 
-	"github.com/bulwarkhq/bulwark/internal/calendar/yamldoc"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // Limits that keep a hostile or mistyped file cheap to evaluate.

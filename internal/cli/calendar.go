@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/calendar"
-	"github.com/bulwarkhq/bulwark/internal/calendar/yamldoc"
 	"github.com/bulwarkhq/bulwark/internal/policy"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // expiryWarning is how close to validThrough `calendar check` warns that

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // The struct tags below drive both these generic checks and JSONSchema:
@@ -29,36 +31,36 @@ func pattern(s string) *regexp.Regexp {
 }
 
 // checkTags applies the tag checks to v (a struct) and everything inside it.
-func checkTags(ps *problems, v reflect.Value, path string) {
+func checkTags(doc *yamldoc.Doc, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
-			checkTags(ps, v.Elem(), path)
+			checkTags(doc, v.Elem(), path)
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			checkTags(ps, v.Index(i), elem(path, i))
+			checkTags(doc, v.Index(i), yamldoc.Elem(path, i))
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name := yamlName(f)
+			name := yamldoc.FieldName(f)
 			if name == "" {
 				continue
 			}
-			fv, p := v.Field(i), join(path, name)
+			fv, p := v.Field(i), yamldoc.Join(path, name)
 			if f.Tag.Get("req") == "true" && fv.IsZero() {
-				ps.add(p, "is required")
+				doc.Errorf(p, "is required")
 				continue
 			}
-			checkField(ps, f, fv, p)
-			checkTags(ps, fv, p)
+			checkField(doc, f, fv, p)
+			checkTags(doc, fv, p)
 		}
 	}
 }
 
-func checkField(ps *problems, f reflect.StructField, v reflect.Value, path string) {
+func checkField(doc *yamldoc.Doc, f reflect.StructField, v reflect.Value, path string) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return
@@ -72,18 +74,18 @@ func checkField(ps *problems, f reflect.StructField, v reflect.Value, path strin
 	case reflect.String:
 		s := v.String()
 		if e := f.Tag.Get("enum"); e != "" && !slices.Contains(strings.Split(e, ","), s) {
-			ps.add(path, "%q is not one of %s", s, strings.ReplaceAll(e, ",", ", "))
+			doc.Errorf(path, "%q is not one of %s", s, strings.ReplaceAll(e, ",", ", "))
 		}
 		if re := f.Tag.Get("pattern"); re != "" && !pattern(re).MatchString(s) {
-			ps.add(path, "%q must match %s", s, re)
+			doc.Errorf(path, "%q must match %s", s, re)
 		}
 	case reflect.Int, reflect.Int64, reflect.Float64:
 		n := v.Convert(reflect.TypeFor[float64]()).Float()
 		if m, err := strconv.ParseFloat(f.Tag.Get("min"), 64); err == nil && n < m {
-			ps.add(path, "%v is below the minimum %v", n, m)
+			doc.Errorf(path, "%v is below the minimum %v", n, m)
 		}
 		if m, err := strconv.ParseFloat(f.Tag.Get("max"), 64); err == nil && n > m {
-			ps.add(path, "%v is above the maximum %v", n, m)
+			doc.Errorf(path, "%v is above the maximum %v", n, m)
 		}
 	}
 }

@@ -3,11 +3,8 @@ package drill
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"reflect"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // Options change how Parse validates.
@@ -59,24 +56,15 @@ func Parse(name string, data []byte, opts ...Option) (*Drill, error) {
 	if name == "" {
 		name = "drill"
 	}
-	ix := newIndex()
-	ps := &problems{file: filepath.ToSlash(name), index: ix}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, &Error{Problems: []Problem{syntaxProblem(ps.file, err)}}
-	}
-	body, ok := document(f, ps)
-	if !ok {
-		return nil, &Error{Problems: ps.sorted()}
-	}
 	d := &Drill{}
-	anchors := anchorCollector{}
-	ast.Walk(anchors, body)
-	dec := &decoder{probs: ps, index: ix, anchors: anchors}
-	dec.decode(body, reflect.ValueOf(d).Elem(), "")
-	(&validator{o: o, ps: ps, index: ix}).drill(d)
+	doc := yamldoc.Decode(name, data, d, yamldoc.Noun("drill"), yamldoc.ListsAsText())
+	v := &validator{o: o, doc: doc, unknownScenarios: map[yamldoc.Problem]bool{}}
+	if doc.Decoded() {
+		v.drill(d)
+	}
 	var errs []Problem
-	for _, p := range ps.sorted() {
+	for _, yp := range doc.Problems() {
+		p := Problem{Problem: yp, UnknownScenario: v.unknownScenarios[yp]}
 		if p.UnknownScenario && o.AllowUnknownScenarios {
 			d.Warnings = append(d.Warnings, p)
 			continue
@@ -87,23 +75,4 @@ func Parse(name string, data []byte, opts ...Option) (*Drill, error) {
 		return nil, &Error{Problems: errs}
 	}
 	return d, nil
-}
-
-// document returns the single document's body.
-func document(f *ast.File, ps *problems) (ast.Node, bool) {
-	var bodies []ast.Node
-	for _, doc := range f.Docs {
-		if doc != nil && doc.Body != nil {
-			bodies = append(bodies, doc.Body)
-		}
-	}
-	switch {
-	case len(bodies) == 0:
-		ps.at(position{}, "", "the file is empty")
-		return nil, false
-	case len(bodies) > 1:
-		ps.at(posOf(bodies[1]), "", "one drill per file: found %d documents", len(bodies))
-		return nil, false
-	}
-	return bodies[0], true
 }

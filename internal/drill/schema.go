@@ -8,6 +8,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // SchemaID identifies the drill file schema.
@@ -120,7 +121,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	var required []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := yamlName(f)
+		name := yamldoc.FieldName(f)
 		if name == "" {
 			continue
 		}

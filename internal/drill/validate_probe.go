@@ -7,14 +7,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 func (v *validator) steadyState(probes []Probe) {
 	for i := range probes {
 		p := &probes[i]
-		path := elem("spec.steadyState", i)
+		path := yamldoc.Elem("spec.steadyState", i)
 		if p.Name != "" && slices.Contains(v.probes, p.Name) {
-			v.ps.add(join(path, "name"), "probe %q is defined twice", p.Name)
+			v.doc.Errorf(yamldoc.Join(path, "name"), "probe %q is defined twice", p.Name)
 		}
 		if p.Name != "" {
 			v.probes = append(v.probes, p.Name)
@@ -32,10 +34,10 @@ func (v *validator) probe(p *Probe, path string) {
 	}
 	switch len(set) {
 	case 0:
-		v.ps.add(path, "needs one check: http, tcp, command, prometheus, sql or load")
+		v.doc.Errorf(path, "needs one check: http, tcp, command, prometheus, sql or load")
 	case 1:
 	default:
-		v.ps.add(join(path, set[1]), "a probe has one check; this one has %s", strings.Join(set, " and "))
+		v.doc.Errorf(yamldoc.Join(path, set[1]), "a probe has one check; this one has %s", strings.Join(set, " and "))
 	}
 	if p.Interval == 0 {
 		p.Interval = DefaultInterval
@@ -54,21 +56,21 @@ func (v *validator) probe(p *Probe, path string) {
 		p.Tolerance.MinSamples = DefaultMinSamples
 	}
 	if p.From != nil && p.From.Selector != nil {
-		p.From.Selector = v.selector(p.From.Selector, join(path, "from"))
+		p.From.Selector = v.selector(p.From.Selector, yamldoc.Join(path, "from"))
 	}
 	switch {
 	case p.HTTP != nil:
-		v.httpCheck(p.HTTP, join(path, "http"), p.From)
+		v.httpCheck(p.HTTP, yamldoc.Join(path, "http"), p.From)
 	case p.TCP != nil:
-		v.tcpCheck(p.TCP, join(path, "tcp"), p.From)
+		v.tcpCheck(p.TCP, yamldoc.Join(path, "tcp"), p.From)
 	case p.Command != nil:
-		v.argv(p.Command.Argv, join(path, "command.argv"))
+		v.argv(p.Command.Argv, yamldoc.Join(path, "command.argv"))
 	case p.Prometheus != nil:
-		v.url(p.Prometheus.URL, join(path, "prometheus.url"), p.From)
+		v.url(p.Prometheus.URL, yamldoc.Join(path, "prometheus.url"), p.From)
 	case p.Load != nil:
-		v.httpCheck(&p.Load.HTTP, join(path, "load.http"), p.From)
+		v.httpCheck(&p.Load.HTTP, yamldoc.Join(path, "load.http"), p.From)
 		if p.Load.Rate < 0 {
-			v.ps.add(join(path, "load.rate"), "must be above 0 requests per second")
+			v.doc.Errorf(yamldoc.Join(path, "load.rate"), "must be above 0 requests per second")
 		}
 		if p.Load.Concurrency == 0 {
 			p.Load.Concurrency = 1
@@ -77,19 +79,19 @@ func (v *validator) probe(p *Probe, path string) {
 }
 
 func (v *validator) httpCheck(h *HTTPCheck, path string, from *From) {
-	v.url(h.URL, join(path, "url"), from)
+	v.url(h.URL, yamldoc.Join(path, "url"), from)
 	if h.Method == "" {
 		h.Method = "GET"
 	} else if !pattern(`^[A-Z]+$`).MatchString(h.Method) {
-		v.ps.add(join(path, "method"), "%q is not an HTTP method (GET, POST, …)", h.Method)
+		v.doc.Errorf(yamldoc.Join(path, "method"), "%q is not an HTTP method (GET, POST, …)", h.Method)
 	}
-	v.statuses(h.ExpectStatus, join(path, "expectStatus"))
+	v.statuses(h.ExpectStatus, yamldoc.Join(path, "expectStatus"))
 }
 
 func (v *validator) statuses(codes []int, path string) {
 	for i, c := range codes {
 		if c < 100 || c > 599 {
-			v.ps.add(elem(path, i), "%d is not an HTTP status", c)
+			v.doc.Errorf(yamldoc.Elem(path, i), "%d is not an HTTP status", c)
 		}
 	}
 }
@@ -102,7 +104,7 @@ func (v *validator) url(raw, path string, from *From) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.ps.add(path, "%q is not an http or https URL", raw)
+		v.doc.Errorf(path, "%q is not an http or https URL", raw)
 		return
 	}
 	v.loopback(u.Hostname(), raw, path, from)
@@ -114,10 +116,10 @@ func (v *validator) tcpCheck(t *TCPCheck, path string, from *From) {
 	}
 	host, port, err := net.SplitHostPort(t.Address)
 	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
-		v.ps.add(join(path, "address"), "%q is not host:port", t.Address)
+		v.doc.Errorf(yamldoc.Join(path, "address"), "%q is not host:port", t.Address)
 		return
 	}
-	v.loopback(host, t.Address, join(path, "address"), from)
+	v.loopback(host, t.Address, yamldoc.Join(path, "address"), from)
 }
 
 // loopback reports a loopback target with no from: when validating for a
@@ -128,12 +130,12 @@ func (v *validator) loopback(host, raw, path string, from *From) {
 	}
 	ip, err := netip.ParseAddr(host)
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || err == nil && ip.IsLoopback() {
-		v.ps.add(path, "%q is a loopback address: for a run through the server, say where the probe runs with from: (local or a selector)", raw)
+		v.doc.Errorf(path, "%q is a loopback address: for a run through the server, say where the probe runs with from: (local or a selector)", raw)
 	}
 }
 
 func (v *validator) argv(argv []string, path string) {
 	if len(argv) > 0 && strings.TrimSpace(argv[0]) == "" {
-		v.ps.add(elem(path, 0), "the executable is empty")
+		v.doc.Errorf(yamldoc.Elem(path, 0), "the executable is empty")
 	}
 }

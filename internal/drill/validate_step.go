@@ -9,6 +9,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // scenarioRE is the shape of a scenario id: category/sub/slug.
@@ -31,11 +32,11 @@ func (v *validator) step(s *Step, path string) {
 	}
 	switch len(kinds) {
 	case 0:
-		v.ps.add(path, "a step needs one of fault, scenario, serial, parallel, wait, action, verify or manual")
+		v.doc.Errorf(path, "a step needs one of fault, scenario, serial, parallel, wait, action, verify or manual")
 		return
 	case 1:
 	default:
-		v.ps.add(join(path, string(kinds[1])), "a step is one thing; this one is %s and %s", kinds[0], kinds[1])
+		v.doc.Errorf(yamldoc.Join(path, string(kinds[1])), "a step is one thing; this one is %s and %s", kinds[0], kinds[1])
 		return
 	}
 	v.stray(s, path)
@@ -46,19 +47,19 @@ func (v *validator) step(s *Step, path string) {
 		v.scenarioStep(s, path)
 	case StepSerial, StepParallel:
 		kids := s.Children()
-		p := join(path, string(s.Kind()))
+		p := yamldoc.Join(path, string(s.Kind()))
 		if len(kids) == 0 {
-			v.ps.add(p, "needs at least one step")
+			v.doc.Errorf(p, "needs at least one step")
 		}
 		for i := range kids {
-			v.step(&kids[i], elem(p, i))
+			v.step(&kids[i], yamldoc.Elem(p, i))
 		}
 	case StepWait:
-		v.positive(*s.Wait, join(path, "wait"))
+		v.positive(*s.Wait, yamldoc.Join(path, "wait"))
 	case StepAction:
-		v.action(s.Action, join(path, "action"))
+		v.action(s.Action, yamldoc.Join(path, "action"))
 	case StepVerify:
-		v.verify(s.Verify, join(path, "verify"))
+		v.verify(s.Verify, yamldoc.Join(path, "verify"))
 	case StepManual:
 		if s.Manual.Timeout == 0 {
 			s.Manual.Timeout = DefaultManualWait
@@ -74,25 +75,25 @@ func (v *validator) stray(s *Step, path string) {
 	}
 	for _, f := range []string{"params", "target", "select", "duration"} {
 		if given[f] && !slices.Contains(stepFields[s.Kind()], f) {
-			v.ps.addKey(join(path, f), "does not apply to a %s step", s.Kind())
+			v.doc.KeyErrorf(yamldoc.Join(path, f), "does not apply to a %s step", s.Kind())
 		}
 	}
 }
 
 func (v *validator) faultStep(s *Step, path string) {
-	s.Select = v.selector(s.Select, join(path, "select"))
+	s.Select = v.selector(s.Select, yamldoc.Join(path, "select"))
 	if s.Duration == 0 {
-		v.ps.add(join(path, "duration"), "is required: every fault has an expiry")
+		v.doc.Errorf(yamldoc.Join(path, "duration"), "is required: every fault has an expiry")
 	}
 	k, err := fault.Lookup(s.Fault)
 	if err != nil {
-		v.ps.add(join(path, "fault"), "%s", bulwark.ErrorMessage(err))
+		v.doc.Errorf(yamldoc.Join(path, "fault"), "%s", bulwark.ErrorMessage(err))
 		return
 	}
 	info := k.Info()
 	schema, err := fault.SchemaOf(info.NewParams())
 	if err != nil {
-		v.ps.add(join(path, "fault"), "%v", err)
+		v.doc.Errorf(yamldoc.Join(path, "fault"), "%v", err)
 		return
 	}
 	values, ok := v.mergeTarget(s, path, info, schema)
@@ -105,7 +106,7 @@ func (v *validator) faultStep(s *Step, path string) {
 	case errors.As(err, &pe):
 		v.paramProblem(s, path, pe)
 	case err != nil:
-		v.ps.add(join(path, "params"), "%s", bulwark.ErrorMessage(err))
+		v.doc.Errorf(yamldoc.Join(path, "params"), "%s", bulwark.ErrorMessage(err))
 	default:
 		s.FaultParams = params
 	}
@@ -127,13 +128,13 @@ func (v *validator) mergeTarget(s *Step, path string, info fault.KindInfo, schem
 		}
 	}
 	for k, val := range s.Target {
-		tp := join(join(path, "target"), k)
+		tp := yamldoc.Join(yamldoc.Join(path, "target"), k)
 		switch {
 		case !slices.Contains(targets, k):
-			v.ps.addKey(tp, "%s has no target field %q (target fields: %s)", info.ID, k, orNone(targets))
+			v.doc.KeyErrorf(tp, "%s has no target field %q (target fields: %s)", info.ID, k, orNone(targets))
 			ok = false
 		case s.Params != nil && s.Params[k] != "":
-			v.ps.addKey(tp, "given both in params and in target")
+			v.doc.KeyErrorf(tp, "given both in params and in target")
 			ok = false
 		}
 		values[k] = val
@@ -151,67 +152,68 @@ func orNone(names []string) string {
 // paramProblem places a fault.ParamError at the key that holds the param.
 func (v *validator) paramProblem(s *Step, path string, pe *fault.ParamError) {
 	if _, ok := s.Target[pe.Param]; ok {
-		v.ps.addKey(join(join(path, "target"), pe.Param), "%s", pe.Message)
+		v.doc.KeyErrorf(yamldoc.Join(yamldoc.Join(path, "target"), pe.Param), "%s", pe.Message)
 		return
 	}
 	if _, ok := s.Params[pe.Param]; ok {
-		v.ps.addKey(join(join(path, "params"), pe.Param), "%s", pe.Message)
+		v.doc.KeyErrorf(yamldoc.Join(yamldoc.Join(path, "params"), pe.Param), "%s", pe.Message)
 		return
 	}
-	v.ps.add(join(path, "params"), "%s %s", pe.Param, pe.Message)
+	v.doc.Errorf(yamldoc.Join(path, "params"), "%s %s", pe.Param, pe.Message)
 }
 
 func (v *validator) scenarioStep(s *Step, path string) {
-	p := join(path, "scenario")
+	p := yamldoc.Join(path, "scenario")
 	if s.Select != nil {
-		s.Select = v.selector(s.Select, join(path, "select"))
+		s.Select = v.selector(s.Select, yamldoc.Join(path, "select"))
 	}
 	if !scenarioRE.MatchString(s.Scenario) {
-		v.ps.add(p, "%q is not a scenario id category/sub/slug", s.Scenario)
+		v.doc.Errorf(p, "%q is not a scenario id category/sub/slug", s.Scenario)
 		return
 	}
 	tax := s.Scenario[:strings.LastIndexByte(s.Scenario, '/')]
 	if _, _, ok := bulwark.LookupTaxonomy(tax); !ok {
-		v.ps.add(p, "%q: %q is not a taxonomy id (DESIGN §2.1)", s.Scenario, tax)
+		v.doc.Errorf(p, "%q: %q is not a taxonomy id (DESIGN §2.1)", s.Scenario, tax)
 		return
 	}
 	if v.o.Scenario == nil || !v.o.Scenario(s.Scenario) {
-		v.ps.add(p, "unknown scenario %q", s.Scenario)
-		v.ps.list[len(v.ps.list)-1].UnknownScenario = true
+		if pr, ok := v.doc.Errorf(p, "unknown scenario %q", s.Scenario); ok {
+			v.unknownScenarios[pr] = true
+		}
 	}
 }
 
 func (v *validator) action(a *Action, path string) {
 	switch {
 	case a.Argv == nil && a.HTTP == nil:
-		v.ps.add(path, "needs argv or http")
+		v.doc.Errorf(path, "needs argv or http")
 	case a.Argv != nil && a.HTTP != nil:
-		v.ps.add(join(path, "http"), "an action is argv or http, not both")
+		v.doc.Errorf(yamldoc.Join(path, "http"), "an action is argv or http, not both")
 	case a.Argv != nil:
 		if len(a.Argv) == 0 {
-			v.ps.add(join(path, "argv"), "needs at least the executable")
+			v.doc.Errorf(yamldoc.Join(path, "argv"), "needs at least the executable")
 		}
-		v.argv(a.Argv, join(path, "argv"))
+		v.argv(a.Argv, yamldoc.Join(path, "argv"))
 		if a.ExpectStatus != nil {
-			v.ps.addKey(join(path, "expectStatus"), "applies to http actions; use expectExit")
+			v.doc.KeyErrorf(yamldoc.Join(path, "expectStatus"), "applies to http actions; use expectExit")
 		}
 		if v.o.ForServer && a.On == nil {
-			v.ps.add(join(path, "on"), "is required for a run through the server: argv actions run on agents, never on the server")
+			v.doc.Errorf(yamldoc.Join(path, "on"), "is required for a run through the server: argv actions run on agents, never on the server")
 		}
 	case a.HTTP != nil:
-		v.httpCheck(a.HTTP, join(path, "http"), &From{Local: true})
+		v.httpCheck(a.HTTP, yamldoc.Join(path, "http"), &From{Local: true})
 		if a.ExpectExit != nil {
-			v.ps.addKey(join(path, "expectExit"), "applies to argv actions; use expectStatus")
+			v.doc.KeyErrorf(yamldoc.Join(path, "expectExit"), "applies to argv actions; use expectStatus")
 		}
-		v.statuses(a.ExpectStatus, join(path, "expectStatus"))
+		v.statuses(a.ExpectStatus, yamldoc.Join(path, "expectStatus"))
 	}
 	if a.ExpectOutput != "" {
 		if _, err := regexp.Compile(a.ExpectOutput); err != nil {
-			v.ps.add(join(path, "expectOutput"), "is not a regular expression: %v", err)
+			v.doc.Errorf(yamldoc.Join(path, "expectOutput"), "is not a regular expression: %v", err)
 		}
 	}
 	if a.On != nil {
-		a.On = v.selector(a.On, join(path, "on"))
+		a.On = v.selector(a.On, yamldoc.Join(path, "on"))
 	}
 	if a.Timeout == 0 {
 		a.Timeout = DefaultActionTimeout
@@ -221,15 +223,15 @@ func (v *validator) action(a *Action, path string) {
 func (v *validator) verify(vf *Verify, path string) {
 	switch {
 	case vf.Probe == "" && vf.Expr == "":
-		v.ps.add(path, "needs probe (a steady-state probe's name) or expr")
+		v.doc.Errorf(path, "needs probe (a steady-state probe's name) or expr")
 	case vf.Probe != "" && vf.Expr != "":
-		v.ps.add(join(path, "expr"), "a verify step has probe or expr, not both")
+		v.doc.Errorf(yamldoc.Join(path, "expr"), "a verify step has probe or expr, not both")
 	case vf.Probe != "":
 		if !slices.Contains(v.probes, vf.Probe) {
-			v.ps.add(join(path, "probe"), "%s", unknownProbe(vf.Probe, v.probes))
+			v.doc.Errorf(yamldoc.Join(path, "probe"), "%s", unknownProbe(vf.Probe, v.probes))
 		}
 	default:
-		vf.Cond = v.compile(vf.Expr, join(path, "expr"))
+		vf.Cond = v.compile(vf.Expr, yamldoc.Join(path, "expr"))
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/calendar"
-	"github.com/bulwarkhq/bulwark/internal/calendar/yamldoc"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)

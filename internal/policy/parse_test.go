@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulwarkhq/bulwark/internal/calendar/yamldoc"
 	"github.com/bulwarkhq/bulwark/internal/policy"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 func TestBuiltinParses(t *testing.T) {

@@ -52,11 +52,14 @@ type position struct{ line, col int }
 // index maps field paths to the positions of their keys and values.
 type index struct {
 	keys, values map[string]position
-	bad          map[string]bool // values the decoder already reported
+	// text holds, for strings written on one line, the column of their
+	// text relative to their value: 0 if plain, 1 if quoted.
+	text map[string]int
+	bad  map[string]bool // values the decoder already reported
 }
 
 func newIndex() *index {
-	return &index{keys: map[string]position{}, values: map[string]position{}, bad: map[string]bool{}}
+	return &index{keys: map[string]position{}, values: map[string]position{}, text: map[string]int{}, bad: map[string]bool{}}
 }
 
 func (ix *index) value(path string) position {
