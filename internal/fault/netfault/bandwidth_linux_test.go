@@ -256,3 +256,26 @@ func TestBandwidthMulticast(t *testing.T) {
 	within(t, "multicast through 8mbit", p.rate(t, s, "udp", "239.1.2.3:9200", 500*time.Millisecond, 1500*time.Millisecond), 1e6*1200/1242, 0.05)
 	recoverFault(t, m, f.ID)
 }
+
+// TestBandwidthSourcePort caps by source port, egress and ingress: an
+// upload from local ports 41000-41010 and a download from the peer's
+// port 41005 are capped; the same flows from other ports are not.
+func TestBandwidthSourcePort(t *testing.T) {
+	p := newPair(t)
+	out := p.tcpSink(t, peer4+":9000")
+	in := &pair{ns: p.peer, peer: p.ns}
+	down := in.tcpSink(t, "10.88.0.1:9000")
+	m := openManager(t, newHost(t, p.ns))
+	fe := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4, "source-port": "41000-41010", "protocol": "tcp"}, time.Minute)
+	fi := injectKind(t, m, "net.bandwidth", map[string]string{"rate": "8mbit", "destination": peer4, "source-port": "41005", "protocol": "tcp", "direction": "ingress"}, time.Minute)
+	within(t, "upload from port 41003", p.rateFrom(t, out, "tcp", peer4+":9000", 41003, time.Second, 1500*time.Millisecond), 1e6*tcpPayload/tcpFrame, 0.05)
+	if r := p.rateFrom(t, out, "tcp", peer4+":9000", 42000, 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("upload from port 42000 is not the fault's but runs at %.0f B/s", r)
+	}
+	within(t, "download from the peer's port 41005", in.rateFrom(t, down, "tcp", "10.88.0.1:9000", 41005, time.Second, 1500*time.Millisecond), 1e6*tcpPayload/tcpFrame, 0.05)
+	if r := in.rateFrom(t, down, "tcp", "10.88.0.1:9000", 42001, 200*time.Millisecond, 500*time.Millisecond); r < 4e6 {
+		t.Errorf("download from the peer's port 42001 is not the fault's but runs at %.0f B/s", r)
+	}
+	recoverFault(t, m, fe.ID)
+	recoverFault(t, m, fi.ID)
+}

@@ -29,6 +29,7 @@ type LossParams struct {
 	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets to drop, more than 0 and at most 100, in steps of 0.01"`
 	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"service port or range: the destination port of packets leaving (egress) and of packets arriving (ingress); default: every port"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol to drop; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress,both" help:"egress drops packets this host sends, ingress packets it receives; with both a packet the host sends to itself is drawn once (both always uses nftables)"`
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"with netem, how much each packet's draw depends on the previous one's (bursty loss); the nftables fallback cannot, and says so"`
@@ -43,6 +44,9 @@ func (p *LossParams) Validate() error {
 	}
 	if p.Protocol == ProtoICMP && !p.Port.IsZero() {
 		return &fault.ParamError{Param: "port", Message: "icmp has no ports"}
+	}
+	if p.Protocol == ProtoICMP && !p.SourcePort.IsZero() {
+		return &fault.ParamError{Param: "source-port", Message: "icmp has no ports"}
 	}
 	if p.Mechanism == "netem" && p.Direction == DirBoth {
 		return &fault.ParamError{Param: "mechanism", Message: "netem acts on one direction; use --direction egress or ingress, or two faults"}
@@ -104,6 +108,9 @@ func newLossV1(h *fault.Host, req fault.Request, p *LossParams) (*lossV1, error)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !p.SourcePort.IsZero() {
+		pd.SourcePort = p.SourcePort.String()
 	}
 	d := &lossV1{partitionV1: *pd, Percent: p.Percent, Threshold: lossThreshold(p.Percent), Mechanism: MechanismNumgen, Correlation: p.Correlation}
 	d.randomDrop = d.Threshold

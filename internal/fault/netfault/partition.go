@@ -37,11 +37,14 @@ type partitionV1 struct {
 	Destinations []netip.Prefix `json:"destinations,omitempty"`
 	// Resolved says what each --destination host name resolved to at
 	// inject; its addresses are in Destinations.
-	Resolved  map[string][]netip.Addr `json:"resolved,omitempty"`
-	Port      string                  `json:"port,omitempty"`
-	Protocol  string                  `json:"protocol"`
-	Direction string                  `json:"direction"`
-	Action    string                  `json:"action"`
+	Resolved map[string][]netip.Addr `json:"resolved,omitempty"`
+	Port     string                  `json:"port,omitempty"`
+	// SourcePort, when set, also matches the source port (the shaping
+	// kinds' and net.loss's --source-port).
+	SourcePort string `json:"sourcePort,omitempty"`
+	Protocol   string `json:"protocol"`
+	Direction  string `json:"direction"`
+	Action     string `json:"action"`
 	// The management plane as excluded at inject.
 	ManagementPorts    []uint16       `json:"managementPorts,omitempty"`
 	ManagementNetworks []netip.Prefix `json:"managementNetworks,omitempty"`
@@ -156,7 +159,7 @@ func (d *partitionV1) flowText() string {
 	}
 	proto := d.Protocol
 	switch {
-	case proto == ProtoAll && d.Port != "":
+	case proto == ProtoAll && (d.Port != "" || d.SourcePort != ""):
 		proto = "tcp and udp"
 	case proto == ProtoAll:
 		proto = "all"
@@ -165,6 +168,9 @@ func (d *partitionV1) flowText() string {
 	port := ""
 	if d.Port != "" {
 		port = ", destination port " + d.Port
+	}
+	if d.SourcePort != "" {
+		port += ", source port " + d.SourcePort
 	}
 	return fmt.Sprintf("%s packets %s %s%s%s", proto, dir, dst, port, d.resolvedText())
 }

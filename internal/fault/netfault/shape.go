@@ -50,6 +50,7 @@ func (k shapeKind) Info() fault.KindInfo { return k.info }
 type flow struct {
 	Destination []Address
 	Port        bulwark.PortRange
+	SourcePort  bulwark.PortRange
 	Protocol    string
 	Direction   string
 	Interface   []string
@@ -63,6 +64,7 @@ type DelayParams struct {
 	Distribution string            `param:"distribution" default:"uniform" enum:"uniform" help:"distribution of the jitter; normal, pareto and paretonormal need netem distribution tables, not built yet"`
 	Destination  []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port         bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort   bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol     string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction    string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface    []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
@@ -74,6 +76,7 @@ type DuplicateParams struct {
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
 	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
@@ -85,6 +88,7 @@ type CorruptParams struct {
 	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
 	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
@@ -99,6 +103,7 @@ type ReorderParams struct {
 	Gap         int               `param:"gap" min:"0" max:"1000000" help:"reorder only every gap-th packet (netem gap); 0 for a random share"`
 	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
@@ -109,6 +114,7 @@ type BandwidthParams struct {
 	Rate        bulwark.BitRate   `param:"rate,required" help:"the cap, e.g. 8mbit (1 MB/s), 512kbit"`
 	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
 	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
 	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
 	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
@@ -164,6 +170,9 @@ func validateFlow(f flow) error {
 	if f.Protocol == ProtoICMP && !f.Port.IsZero() {
 		return &fault.ParamError{Param: "port", Message: "icmp has no ports"}
 	}
+	if f.Protocol == ProtoICMP && !f.SourcePort.IsZero() {
+		return &fault.ParamError{Param: "source-port", Message: "icmp has no ports"}
+	}
 	for _, n := range f.Interface {
 		if n == "" || len(n) > 15 || strings.ContainsAny(n, "/ \t\n") {
 			return &fault.ParamError{Param: "interface", Message: fmt.Sprintf("%q is not an interface name", n)}
@@ -173,23 +182,23 @@ func validateFlow(f flow) error {
 }
 
 func (p *DelayParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
+	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *DuplicateParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
+	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *CorruptParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
+	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *ReorderParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
+	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 func (p *BandwidthParams) flow() flow {
-	return flow{p.Destination, p.Port, p.Protocol, p.Direction, p.Interface}
+	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 var (

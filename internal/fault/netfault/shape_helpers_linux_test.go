@@ -126,8 +126,20 @@ func (p *pair) udpSink(t testing.TB, addr string) *sink {
 // window and returns the bytes per second the sink received in the window.
 func (p *pair) rate(t *testing.T, s *sink, network, addr string, warm, window time.Duration) float64 {
 	t.Helper()
+	return p.rateFrom(t, s, network, addr, 0, warm, window)
+}
+
+// rateFrom is rate from a given local port (0 for any).
+func (p *pair) rateFrom(t *testing.T, s *sink, network, addr string, port int, warm, window time.Duration) float64 {
+	t.Helper()
 	var c net.Conn
-	if err := p.ns.Do(func() (err error) { c, err = net.DialTimeout(network, addr, 2*time.Second); return err }); err != nil {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	if port != 0 && network == "tcp" {
+		d.LocalAddr = &net.TCPAddr{Port: port}
+	} else if port != 0 {
+		d.LocalAddr = &net.UDPAddr{Port: port}
+	}
+	if err := p.ns.Do(func() (err error) { c, err = d.Dial(network, addr); return err }); err != nil {
 		t.Fatalf("dial %s %s: %v", network, addr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -23,8 +23,13 @@ func (d *shapeV1) ingress() (tc.Ingress, error) {
 	if err != nil {
 		return tc.Ingress{}, err
 	}
+	sport, err := d.sourcePortRange()
+	if err != nil {
+		return tc.Ingress{}, err
+	}
 	in := tc.Ingress{Major: d.Major, MgmtPorts: d.ManagementPorts, Leaf: d.leaf(),
-		Flow: tc.Flow{Remote: d.Destinations, Protos: d.protocols(port), FirstPort: port.First, LastPort: port.Last}}
+		Flow: tc.Flow{Remote: d.Destinations, Protos: d.protocols(port, sport), FirstPort: port.First, LastPort: port.Last,
+			FirstSrcPort: sport.First, LastSrcPort: sport.Last}}
 	if len(d.ManagementNetworks) > 0 {
 		in.MgmtNets = []tc.Flow{{Remote: d.ManagementNetworks}}
 	}

@@ -99,8 +99,8 @@ func newShapeV1(h *fault.Host, req fault.Request) (*shapeV1, flow, error) {
 	if err != nil {
 		return nil, f, err
 	}
-	if n != nil {
-		n.Loss, n.LossCorr = 0, 0
+	if !f.SourcePort.IsZero() {
+		pd.SourcePort = f.SourcePort.String()
 	}
 	return &shapeV1{partitionV1: *pd, Netem: n, Rate: rate, What: what}, f, nil
 }

@@ -54,8 +54,12 @@ func (d *partitionV1) table() (*nft.Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	sport, err := d.sourcePortRange()
+	if err != nil {
+		return nil, err
+	}
 	for _, ch := range d.chains() {
-		ch.Rules = d.rules(ch.Name == chainIngress, fams, mgmt, port)
+		ch.Rules = d.rules(ch.Name == chainIngress, fams, mgmt, port, sport)
 		t.Chains = append(t.Chains, ch)
 	}
 	return t, nil
@@ -66,6 +70,13 @@ func (d *partitionV1) portRange() (bulwark.PortRange, error) {
 		return bulwark.PortRange{}, nil
 	}
 	return bulwark.ParsePortRange(d.Port)
+}
+
+func (d *partitionV1) sourcePortRange() (bulwark.PortRange, error) {
+	if d.SourcePort == "" {
+		return bulwark.PortRange{}, nil
+	}
+	return bulwark.ParsePortRange(d.SourcePort)
 }
 
 func (d *partitionV1) chains() []nft.Chain {
@@ -88,7 +99,7 @@ func (d *partitionV1) chains() []nft.Chain {
 // then the fault's counted verdicts. The remote address is the destination
 // of packets leaving and the source of packets arriving; the port is always
 // the destination port (the service port).
-func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, port bulwark.PortRange) []nft.Rule {
+func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, port, sport bulwark.PortRange) []nft.Rule {
 	var out []nft.Rule
 	if len(d.ManagementPorts) > 0 {
 		for _, src := range []bool{true, false} {
@@ -112,7 +123,7 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 		if len(fams[f]) == 0 {
 			continue
 		}
-		for _, proto := range d.protocols(port) {
+		for _, proto := range d.protocols(port, sport) {
 			if proto == unix.IPPROTO_ICMP && f == v6 {
 				proto = unix.IPPROTO_ICMPV6
 			}
@@ -122,6 +133,9 @@ func (d *partitionV1) rules(ingress bool, fams, mgmt map[family][]netip.Prefix, 
 			}
 			if !port.IsZero() {
 				r.Exprs = append(r.Exprs, nft.PortIn(false, port.First, port.Last)...)
+			}
+			if !sport.IsZero() {
+				r.Exprs = append(r.Exprs, nft.PortIn(true, sport.First, sport.Last)...)
 			}
 			if len(d.classify) > 0 {
 				out = append(out, classifyRules(r, d.classify)...)
@@ -176,9 +190,9 @@ const (
 )
 
 // protocols lists the transport protocols the fault's rules match, 0 for
-// any. A reject of everything answers tcp with a reset, so tcp gets a rule
+// any; with a port, all means tcp and udp. A reject of everything answers tcp with a reset, so tcp gets a rule
 // of its own before the catch-all.
-func (d *partitionV1) protocols(port bulwark.PortRange) []byte {
+func (d *partitionV1) protocols(port, sport bulwark.PortRange) []byte {
 	switch {
 	case d.Protocol == ProtoTCP:
 		return []byte{unix.IPPROTO_TCP}
@@ -186,7 +200,7 @@ func (d *partitionV1) protocols(port bulwark.PortRange) []byte {
 		return []byte{unix.IPPROTO_UDP}
 	case d.Protocol == ProtoICMP: // ICMPv6 in the IPv6 rules
 		return []byte{unix.IPPROTO_ICMP}
-	case !port.IsZero():
+	case !port.IsZero() || !sport.IsZero():
 		return []byte{unix.IPPROTO_TCP, unix.IPPROTO_UDP}
 	case d.Action == ActionReject:
 		return []byte{unix.IPPROTO_TCP, 0}

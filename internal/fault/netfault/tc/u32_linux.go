@@ -13,11 +13,13 @@ import (
 // Flow is what an ingress fault redirects: packets arriving from Remote
 // (empty: from anywhere, IPv4 and IPv6) with one of Protos (0: any; 1,
 // icmp, means ICMPv6 for IPv6) and, when FirstPort is set, a destination
-// port in FirstPort..LastPort (tcp and udp only).
+// port in FirstPort..LastPort and, when FirstSrcPort is set, a source
+// port in FirstSrcPort..LastSrcPort (tcp and udp only).
 type Flow struct {
-	Remote              []netip.Prefix
-	Protos              []uint8
-	FirstPort, LastPort uint16
+	Remote                    []netip.Prefix
+	Protos                    []uint8
+	FirstPort, LastPort       uint16
+	FirstSrcPort, LastSrcPort uint16
 }
 
 // u32Match is one u32 selector, for one IP family.
@@ -42,26 +44,44 @@ func (f Flow) matches() []u32Match {
 	if f.FirstPort != 0 {
 		ports = portBlocks(f.FirstPort, f.LastPort)
 	}
+	sports := [][2]uint16{{0, 0}}
+	if f.FirstSrcPort != 0 {
+		sports = portBlocks(f.FirstSrcPort, f.LastSrcPort)
+	}
 	var out []u32Match
 	for _, r := range remotes {
 		v6 := r.Addr().Is6()
 		for _, p := range protos {
 			for _, pb := range ports {
-				m := u32Match{v6: v6, keys: srcKeys(r)}
-				if p != 0 {
-					m.keys = append(m.keys, protoKey(v6, p))
+				for _, sb := range sports {
+					out = append(out, match(r, v6, p, pb, sb))
 				}
-				if pb[1] != 0 {
-					m.keys = append(m.keys, portKey(v6, false, pb[0], pb[1]))
-				}
-				if len(m.keys) == 0 { // u32 needs a key: match any version nibble
-					m.keys = []netlink.TcU32Key{{Mask: 0, Val: 0, Off: 0}}
-				}
-				out = append(out, m)
 			}
 		}
 	}
 	return out
+}
+
+// match is one selector: remote prefix, protocol, destination and source
+// port blocks ({0, 0} for any).
+func match(r netip.Prefix, v6 bool, p uint8, dport, sport [2]uint16) u32Match {
+	m := u32Match{v6: v6, keys: srcKeys(r)}
+	if p != 0 {
+		m.keys = append(m.keys, protoKey(v6, p))
+	}
+	switch {
+	case dport[1] != 0 && sport[1] != 0: // one word holds both ports
+		d, s := portKey(v6, false, dport[0], dport[1]), portKey(v6, true, sport[0], sport[1])
+		m.keys = append(m.keys, netlink.TcU32Key{Mask: d.Mask | s.Mask, Val: d.Val | s.Val, Off: d.Off})
+	case dport[1] != 0:
+		m.keys = append(m.keys, portKey(v6, false, dport[0], dport[1]))
+	case sport[1] != 0:
+		m.keys = append(m.keys, portKey(v6, true, sport[0], sport[1]))
+	}
+	if len(m.keys) == 0 { // u32 needs a key: match anything
+		m.keys = []netlink.TcU32Key{{Mask: 0, Val: 0, Off: 0}}
+	}
+	return m
 }
 
 // srcKeys matches the source address against a prefix (none for /0).
