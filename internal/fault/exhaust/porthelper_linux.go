@@ -7,11 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +21,9 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-func init() { fault.RegisterHelper(portHelperName, runPortHelper) }
+func init() {
+	fault.RegisterHelper(portHelperName, fault.HelperMain(portHelperName, func() fault.HelperBody { return new(portConfig) }))
+}
 
 // The helper's states in its status file.
 const (
@@ -65,69 +65,51 @@ func ReadPortStatus(path string) (*PortStatus, error) {
 	return &s, nil
 }
 
-// writePortStatus replaces the status file atomically.
-func writePortStatus(path string, s *PortStatus) error { return fault.WriteStatusFile(path, s) }
-
+// portConfig is the helper's command line: `--fault ID --deadline T
+// --destination ADDR:PORT --count N --reserve N --status FILE`.
 type portConfig struct {
-	fault    string
-	deadline time.Time
+	fault.HelperArgs
+	destText string
 	dest     netip.AddrPort
 	count    int
 	reserve  int
-	status   string
 }
 
-func parsePortArgs(args []string) (portConfig, error) {
-	var c portConfig
-	fs := flag.NewFlagSet(portHelperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
-	deadline := fs.String("deadline", "", "")
-	dest := fs.String("destination", "", "")
+// Flags implements fault.HelperBody.
+func (c *portConfig) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.destText, "destination", "", "")
 	fs.IntVar(&c.count, "count", 0, "")
 	fs.IntVar(&c.reserve, "reserve", -1, "")
-	fs.StringVar(&c.status, "status", "", "")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", portHelperName, err)
-	}
-	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", portHelperName, err)
-	}
-	if c.dest, err = parseDestination(*dest); err != nil {
-		return c, fmt.Errorf("parse %s --destination: %w", portHelperName, err)
-	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", portHelperName, fs.Arg(0))
-	case !validFaultID(c.fault):
-		return c, fmt.Errorf("parse %s arguments: bad --fault %q", portHelperName, c.fault)
-	case c.count < 1 || c.reserve < 0:
-		return c, fmt.Errorf("parse %s arguments: bad --count %d or --reserve %d", portHelperName, c.count, c.reserve)
-	case !filepath.IsAbs(c.status):
-		return c, fmt.Errorf("parse %s arguments: --status %q is not an absolute path", portHelperName, c.status)
-	}
-	return c, nil
 }
 
-// runPortHelper is the body of `bulwark helper port-exhaust`: it opens
-// connections to the destination until it holds --count, or as many as are
-// free beyond --reserve, holds them, retries each second for any it lacks,
-// reports each second, and exits at the deadline or on SIGTERM, closing every
-// connection with a reset.
-func runPortHelper(ctx context.Context, args []string) error {
-	cfg, err := parsePortArgs(args)
-	if err != nil {
-		return err
+// Check implements fault.HelperBody.
+func (c *portConfig) Check() error {
+	var err error
+	if c.dest, err = parseDestination(c.destText); err != nil {
+		return fmt.Errorf("--destination: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	left := time.Until(cfg.deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", portHelperName, cfg.deadline.Format(time.RFC3339Nano))
+	if c.count < 1 || c.reserve < 0 {
+		return fmt.Errorf("bad --count %d or --reserve %d", c.count, c.reserve)
 	}
-	ctx, cancel := context.WithTimeout(ctx, left)
-	defer cancel()
+	return nil
+}
+
+// exitReason says why a helper's context ended, for its status file:
+// "deadline" (by either clock), else the context's error.
+func exitReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), fault.ErrHelperDeadline) {
+		return "deadline"
+	}
+	return ctx.Err().Error()
+}
+
+// Run is the body of `bulwark helper port-exhaust` (fault.HelperBody): it
+// opens connections to the destination until it holds --count, or as many
+// as are free beyond --reserve, holds them, retries each second for any it
+// lacks, reports each second, and exits at the deadline or on SIGTERM,
+// closing every connection with a reset.
+func (c *portConfig) Run(ctx context.Context) error {
+	cfg := *c
 	if err := raiseNoFile(cfg.count + fdSpare); err != nil {
 		return err
 	}
@@ -139,8 +121,8 @@ func runPortHelper(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &PortStatus{Fault: cfg.fault, PID: os.Getpid(), State: portStateHolding, Destination: cfg.dest.String(),
-		Target: cfg.count, InUseBefore: inUse, Deadline: cfg.deadline}
+	s := &PortStatus{Fault: cfg.Fault, PID: os.Getpid(), State: portStateHolding, Destination: cfg.dest.String(),
+		Target: cfg.count, InUseBefore: inUse, Deadline: cfg.Deadline}
 	s.Budget = min(cfg.count, max(0, hi-lo+1-cfg.reserve-inUse))
 	s.Capped = s.Budget < cfg.count
 	var conns []net.Conn
@@ -151,9 +133,7 @@ func runPortHelper(ctx context.Context, args []string) error {
 	}()
 	report := func() {
 		s.Time, s.Held = time.Now().UTC(), len(conns)
-		if err := writePortStatus(cfg.status, s); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", portHelperName, err)
-		}
+		_ = cfg.WriteStatus(s)
 	}
 	report()
 	d := net.Dialer{Timeout: dialTimeout}
@@ -180,10 +160,7 @@ func runPortHelper(ctx context.Context, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			s.State, s.Reason = portStateExited, ctx.Err().Error()
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				s.Reason = "deadline"
-			}
+			s.State, s.Reason = portStateExited, exitReason(ctx)
 			report()
 			return nil
 		case <-tick.C:
