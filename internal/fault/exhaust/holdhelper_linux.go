@@ -5,15 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +18,9 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-func init() { fault.RegisterHelper(holdHelperName, runHoldHelper) }
+func init() {
+	fault.RegisterHelper(holdHelperName, fault.HelperMain(holdHelperName, func() fault.HelperBody { return new(holdConfig) }))
+}
 
 const (
 	// holdTick is how often the helper re-reads what is free and grows
@@ -58,48 +57,38 @@ func ReadHoldStatus(path string) (*HoldStatus, error) {
 	return &s, nil
 }
 
+// holdConfig is the helper's command line: `--fault ID --deadline T
+// --resource R --target N --reserve N --proc-root DIR --status FILE`.
 type holdConfig struct {
-	fault    string
-	deadline time.Time
+	fault.HelperArgs
+	resName  string
 	res      hostRes
 	target   int
 	reserve  int
 	procRoot string
-	status   string
 }
 
-func parseHoldArgs(args []string) (holdConfig, error) {
-	var c holdConfig
-	fs := flag.NewFlagSet(holdHelperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
-	deadline := fs.String("deadline", "", "")
-	res := fs.String("resource", "", "")
+// Flags implements fault.HelperBody.
+func (c *holdConfig) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.resName, "resource", "", "")
 	fs.IntVar(&c.target, "target", 0, "")
 	fs.IntVar(&c.reserve, "reserve", -1, "")
 	fs.StringVar(&c.procRoot, "proc-root", "/proc", "")
-	fs.StringVar(&c.status, "status", "", "")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", holdHelperName, err)
-	}
+}
+
+// Check implements fault.HelperBody.
+func (c *holdConfig) Check() error {
 	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", holdHelperName, err)
-	}
-	if c.res, err = hostResByName(*res); err != nil {
-		return c, fmt.Errorf("parse %s --resource: %w", holdHelperName, err)
+	if c.res, err = hostResByName(c.resName); err != nil {
+		return fmt.Errorf("--resource: %w", err)
 	}
 	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", holdHelperName, fs.Arg(0))
-	case !validFaultID(c.fault):
-		return c, fmt.Errorf("parse %s arguments: bad --fault %q", holdHelperName, c.fault)
 	case c.target < 1 || c.reserve < c.res.minReserve:
-		return c, fmt.Errorf("parse %s arguments: bad --target %d or --reserve %d (at least %d)", holdHelperName, c.target, c.reserve, c.res.minReserve)
-	case !filepath.IsAbs(c.status) || !filepath.IsAbs(c.procRoot):
-		return c, fmt.Errorf("parse %s arguments: --status and --proc-root must be absolute", holdHelperName)
+		return fmt.Errorf("bad --target %d or --reserve %d (at least %d)", c.target, c.reserve, c.res.minReserve)
+	case !filepath.IsAbs(c.procRoot):
+		return fmt.Errorf("--proc-root %q is not an absolute path", c.procRoot)
 	}
-	return c, nil
+	return nil
 }
 
 // pool is what the helper holds: files, threads or bound ports.
@@ -112,37 +101,24 @@ type pool interface {
 	close()
 }
 
-// runHoldHelper is the body of `bulwark helper exhaust-hold`: it takes the
-// resource until it holds --target or only --reserve is free, re-reading
-// what is free before every step (so it never takes below the reserve,
-// whatever others do meanwhile), reports each second, and exits at the
-// deadline or on SIGTERM, releasing all. It does not give back what it
+// Run is the body of `bulwark helper exhaust-hold` (fault.HelperBody): it
+// takes the resource until it holds --target or only --reserve is free,
+// re-reading what is free before every step (so it never takes below the
+// reserve, whatever others do meanwhile), reports each second, and exits at
+// the deadline or on SIGTERM, releasing all. It does not give back what it
 // holds when others use up the reserve: that is the drill's effect.
-func runHoldHelper(ctx context.Context, args []string) error {
-	cfg, err := parseHoldArgs(args)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	left := time.Until(cfg.deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", holdHelperName, cfg.deadline.Format(time.RFC3339Nano))
-	}
-	ctx, cancel := context.WithTimeout(ctx, left)
-	defer cancel()
+func (c *holdConfig) Run(ctx context.Context) error {
+	cfg := *c
 	p, err := newPool(cfg)
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	s := &HoldStatus{Fault: cfg.fault, PID: os.Getpid(), State: "holding", Resource: cfg.res.name,
-		Target: cfg.target, Reserve: cfg.reserve, Deadline: cfg.deadline}
+	s := &HoldStatus{Fault: cfg.Fault, PID: os.Getpid(), State: "holding", Resource: cfg.res.name,
+		Target: cfg.target, Reserve: cfg.reserve, Deadline: cfg.Deadline}
 	report := func() {
 		s.Time, s.Held = time.Now().UTC(), p.held()
-		if err := fault.WriteStatusFile(cfg.status, s); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", holdHelperName, err)
-		}
+		_ = cfg.WriteStatus(s)
 	}
 	tick := time.NewTicker(holdTick)
 	defer tick.Stop()
@@ -181,10 +157,7 @@ func runHoldHelper(ctx context.Context, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			s.State, s.Reason = "exited", ctx.Err().Error()
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				s.Reason = "deadline"
-			}
+			s.State, s.Reason = "exited", exitReason(ctx)
 			p.close()
 			report()
 			return nil
