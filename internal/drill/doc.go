@@ -1,7 +1,8 @@
 // Package drill reads and checks drill files (DESIGN §5 and §5.1).
 //
-// Parse decodes a file strictly with goccy/go-yaml: unknown fields, values
-// of the wrong type or unit, unknown fault kinds and parameters, malformed
+// Parse decodes a file strictly with internal/yamldoc, the decoder it
+// shares with calendars and policies: unknown fields, values of the wrong
+// type or unit, unknown fault kinds and parameters, malformed
 // selectors and abort expressions are all problems. Parse reports every
 // problem it finds, each with file, line, column and field path, sorted by
 // position, as one *Error. A *Drill that Parse returns without error has
