@@ -309,3 +309,37 @@ func TestNetemLoss(t *testing.T) {
 		t.Errorf("%d of 1000 datagrams lost, want about 300", 1000-got)
 	}
 }
+
+// TestNetemDelayDistribution checks that --distribution changes the shape
+// of the delay: with a normal jitter of 10 ms about a third of the round
+// trips fall more than 10 ms from the median (none would with uniform ±10
+// ms); pareto's tail is long on the slow side.
+func TestNetemDelayDistribution(t *testing.T) {
+	requireNetem(t)
+	p := newPair(t)
+	p.peer.ListenUDP(t, peer4+":7")
+	m := openManager(t, newHost(t, p.ns))
+	shape := func(dist string) []time.Duration {
+		f := injectKind(t, m, "net.delay", map[string]string{"delay": "50ms", "jitter": "10ms", "distribution": dist, "destination": peer4}, time.Minute)
+		defer recoverFault(t, m, f.ID)
+		return p.rtts(t, peer4+":7", 80)
+	}
+	normal := shape("normal")
+	mid := pct(normal, 0.5)
+	out := 0
+	for _, d := range normal {
+		if d < mid-10*time.Millisecond || d > mid+10*time.Millisecond {
+			out++
+		}
+	}
+	t.Logf("normal: p10 %v p50 %v p90 %v; %d of %d more than 10ms from the median", pct(normal, 0.1), mid, pct(normal, 0.9), out, len(normal))
+	if out < 10 || out > 45 {
+		t.Errorf("normal jitter: %d of %d round trips more than 10ms from the median, want about a third", out, len(normal))
+	}
+	pareto := shape("pareto")
+	lo, md, hi := pct(pareto, 0.1), pct(pareto, 0.5), pct(pareto, 0.9)
+	t.Logf("pareto: p10 %v p50 %v p90 %v", lo, md, hi)
+	if hi-md <= md-lo {
+		t.Errorf("pareto jitter: p90-p50 %v is not longer than p50-p10 %v", hi-md, md-lo)
+	}
+}

@@ -61,7 +61,7 @@ type DelayParams struct {
 	Delay        bulwark.Duration  `param:"delay,required" help:"latency added to each matching packet, e.g. 100ms"`
 	Jitter       bulwark.Duration  `param:"jitter" help:"random variation of the delay, uniform in ±jitter"`
 	Correlation  bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's jitter depends on the previous one's"`
-	Distribution string            `param:"distribution" default:"uniform" enum:"uniform" help:"distribution of the jitter; normal, pareto and paretonormal need netem distribution tables, not built yet"`
+	Distribution string            `param:"distribution" default:"uniform" enum:"uniform,normal,pareto,paretonormal" help:"distribution of the jitter around --delay: uniform in ±jitter, or normal, pareto or paretonormal with jitter as the standard deviation"`
 	Destination  []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
 	Port         bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
 	SourcePort   bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
@@ -129,6 +129,8 @@ func (p *DelayParams) Validate() error {
 		return &fault.ParamError{Param: "delay", Message: "is longer than netem takes"}
 	case p.Jitter < 0 || p.Jitter > p.Delay:
 		return &fault.ParamError{Param: "jitter", Message: "must be between 0 and --delay"}
+	case p.Distribution != "uniform" && p.Jitter == 0:
+		return &fault.ParamError{Param: "distribution", Message: p.Distribution + " needs --jitter (its standard deviation)"}
 	}
 	return validateFlow(p.flow())
 }

@@ -230,6 +230,9 @@ func (d *shapeV1) leaf() tc.Leaf {
 	l := tc.Leaf{Major: d.Major, Rate: d.Rate}
 	if d.Netem != nil {
 		l.Netem = d.Netem.attrs()
+		if d.Netem.Distribution != "" && d.Netem.Distribution != "uniform" {
+			l.Dist, _ = tc.DistTable(d.Netem.Distribution) // an unknown name fails in decodeShape
+		}
 	}
 	return l
 }

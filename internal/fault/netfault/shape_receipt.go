@@ -2,6 +2,7 @@ package netfault
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type netemV1 struct {
 	Gap           uint32  `json:"gap,omitempty"`
 	Corrupt       float32 `json:"corrupt,omitempty"`
 	CorruptCorr   float32 `json:"corruptCorr,omitempty"`
+	// Distribution is the jitter's distribution; empty or "uniform" needs
+	// no table.
+	Distribution string `json:"distribution,omitempty"`
 }
 
 // netemLimit is the netem queue in packets: a delay of 100 ms at 100k
@@ -61,7 +65,7 @@ func us(d bulwark.Duration) uint32 { return uint32(d.Std() / time.Microsecond) }
 func shape(params any) (f flow, n *netemV1, rate uint64, what string, err error) {
 	switch p := params.(type) {
 	case *DelayParams:
-		n = &netemV1{LatencyUS: us(p.Delay), JitterUS: us(p.Jitter), DelayCorr: float32(p.Correlation)}
+		n = &netemV1{LatencyUS: us(p.Delay), JitterUS: us(p.Jitter), DelayCorr: float32(p.Correlation), Distribution: p.Distribution}
 		what = "delay " + p.Delay.String()
 		if p.Jitter > 0 {
 			what += fmt.Sprintf(" ± %s (%s, correlation %s%%)", p.Jitter, p.Distribution, p.Correlation)
@@ -120,6 +124,9 @@ func decodeShape(r *fault.Receipt) (*shapeV1, error) {
 	}
 	if len(d.Links) == 0 {
 		return nil, fmt.Errorf("%s receipt names no interface", r.Kind)
+	}
+	if n := d.Netem; n != nil && n.Distribution != "" && !slices.Contains([]string{"uniform", "normal", "pareto", "paretonormal"}, n.Distribution) {
+		return nil, fmt.Errorf("%s receipt names distribution %q, not known to this binary", r.Kind, n.Distribution)
 	}
 	if d.Direction != DirEgress && d.Direction != DirIngress {
 		return nil, fmt.Errorf("%s receipt has direction %q, not known to this binary", r.Kind, d.Direction)

@@ -130,7 +130,7 @@ func (t *Tree) addIfb(in Ingress) (int, error) {
 	if err := t.h.LinkSetUp(l); err != nil {
 		return 0, fmt.Errorf("set %s up: %w", name, err)
 	}
-	ifb := &Tree{h: t.h, link: l}
+	ifb := &Tree{h: t.h, ns: t.ns, link: l}
 	root := netlink.NewHtb(netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(Major, 0), Parent: netlink.HANDLE_ROOT})
 	root.Defcls = FirstMinor
 	if err := t.h.QdiscAdd(root); err != nil {

@@ -28,6 +28,8 @@ type Leaf struct {
 	// Netem, when set, is the class's leaf qdisc (delay, loss, duplicate,
 	// corrupt, reorder). Without it the leaf is a pfifo.
 	Netem *netlink.NetemQdiscAttrs
+	// Dist, when set, is netem's delay distribution table (DistTable).
+	Dist []int16
 }
 
 func (l Leaf) rate() uint64 {
@@ -119,10 +121,15 @@ func (t *Tree) addClass(minor uint16, l Leaf) error {
 	}
 	attrs := netlink.QdiscAttrs{LinkIndex: idx, Handle: netlink.MakeHandle(l.Major, 0), Parent: ClassHandle(minor)}
 	var q netlink.Qdisc = &netlink.GenericQdisc{QdiscAttrs: attrs, QdiscType: "pfifo"}
+	add := t.h.QdiscAdd
 	if l.Netem != nil {
-		q = netlink.NewNetem(attrs, *l.Netem)
+		n := netlink.NewNetem(attrs, *l.Netem)
+		q = n
+		if len(l.Dist) > 0 {
+			add = func(netlink.Qdisc) error { return t.addNetemDist(n, l.Dist) }
+		}
 	}
-	if err := t.h.QdiscAdd(q); err != nil {
+	if err := add(q); err != nil {
 		return fmt.Errorf("add %s qdisc under %s on %s: %w", q.Type(), netlink.HandleStr(ClassHandle(minor)), t.name(), explain(err))
 	}
 	return nil
