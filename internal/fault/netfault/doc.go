@@ -69,6 +69,14 @@
 // act_gact is not needed). u32 filters have no timeout: an ingress fault
 // ends by the guard or the sweep, and says so.
 //
+// net.delay's --distribution normal, pareto and paretonormal use netem
+// tables built here (standardised quantiles, as iproute2's are), sent as
+// TCA_NETEM_DELAY_DIST in a request built with vishvananda/netlink's
+// message types on a namespace-bound mdlayher/netlink socket: the library
+// has no field for the table. The kernel does not dump the table, so the
+// read-back checks netem's other parameters and the evidence says which
+// distribution was sent.
+//
 // A fault is marked in every tree by its leaf qdisc's handle major, drawn at
 // Prepare and recorded in the receipt before anything changes, so recovery
 // from the receipt alone finds exactly its own class even if the process

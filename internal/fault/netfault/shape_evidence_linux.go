@@ -36,8 +36,8 @@ func (d *shapeV1) evidence(h *fault.Host, r *fault.Receipt, ev []bulwark.Evidenc
 		if err != nil {
 			return append(ev, fault.Evidence("qdisc "+l.Name, false, "%v", err)), err
 		}
-		ev = append(ev, fault.Evidence("qdisc "+l.Name, true, "class %x:%x read back (rate %s, leaf %s%s): %d packets sent, %d dropped so far",
-			tc.Major, st.Minor, bulwark.BitRate(st.Rate), st.Leaf, netemText(st.Netem), st.Sent, st.Dropped))
+		ev = append(ev, fault.Evidence("qdisc "+l.Name, true, "class %x:%x read back (rate %s, leaf %s%s%s): %d packets sent, %d dropped so far",
+			tc.Major, st.Minor, bulwark.BitRate(st.Rate), st.Leaf, netemText(st.Netem), d.distText(), st.Sent, st.Dropped))
 	}
 	return ev, nil
 }
@@ -77,4 +77,13 @@ func netemText(n *netlink.Netem) string {
 	}
 	return fmt.Sprintf(" latency=%d jitter=%d ticks, loss=%d dup=%d reorder=%d gap=%d corrupt=%d (of 2^32)",
 		n.Latency, n.Jitter, n.Loss, n.Duplicate, n.ReorderProb, n.Gap, n.CorruptProb)
+}
+
+// distText names the jitter distribution table sent, which the kernel does
+// not dump.
+func (d *shapeV1) distText() string {
+	if d.Netem == nil || d.Netem.Distribution == "" || d.Netem.Distribution == "uniform" {
+		return ""
+	}
+	return ", " + d.Netem.Distribution + " distribution table sent (not read back: netem does not dump it)"
 }
