@@ -1,15 +1,12 @@
 package inventory
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
 // APIVersion and Kind are the only values an inventory document may carry.
@@ -20,114 +17,113 @@ const (
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
+// report records one problem at a field path ("hosts[3].role").
+type report func(path, format string, args ...any)
+
 // Parse decodes an inventory document strictly (unknown fields are errors)
-// and validates it. name is the file name used in messages. Every error is
-// an *bulwark.Error with code EINVALID whose message starts with name and,
-// where known, the line and column.
+// and validates it, reporting every problem at once. name is the file name
+// used in messages. The error is an *bulwark.Error with code EINVALID whose
+// message has one "file:line:col: field: problem" line per problem.
 func Parse(name string, data []byte) (*bulwark.Inventory, error) {
 	var inv bulwark.Inventory
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
-	if err := dec.Decode(&inv); err != nil {
-		return nil, bulwark.Errorf(bulwark.EINVALID, "%s: %s", name, yamlMessage(err))
+	doc := yamldoc.Decode(name, data, &inv, yamldoc.Noun("inventory"))
+	if doc.Decoded() {
+		check(&inv, func(path, format string, args ...any) {
+			if !doc.Bad(path) {
+				doc.Errorf(path, format, args...)
+			}
+		})
 	}
-	if err := Validate(&inv); err != nil {
-		return nil, bulwark.Errorf(bulwark.EINVALID, "%s: %s", name, bulwark.ErrorMessage(err))
+	if err := doc.Err(); err != nil {
+		return nil, bulwark.Errorf(bulwark.EINVALID, "%v", err)
 	}
 	return &inv, nil
 }
 
-// yamlMessage flattens a go-yaml error ("[3:5] unknown field ...") to one
-// line: "3:5: unknown field ...".
-func yamlMessage(err error) string {
-	var se yaml.Error
-	if errors.As(err, &se) {
-		if tok := se.GetToken(); tok != nil && tok.Position != nil {
-			return fmt.Sprintf("%d:%d: %s", tok.Position.Line, tok.Position.Column, se.GetMessage())
-		}
-	}
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
-}
-
-// Validate checks names, tiers and that every reference inside inv resolves
-// either within inv. References to entries already in a store are checked by
-// the store on import.
+// Validate checks an inventory built in code or decoded from JSON (the
+// API), with the same rules as Parse; its message names each field.
 func Validate(inv *bulwark.Inventory) error {
-	if inv.APIVersion != APIVersion {
-		return bulwark.Errorf(bulwark.EINVALID, "apiVersion: want %q, got %q", APIVersion, inv.APIVersion)
-	}
-	if inv.Kind != Kind {
-		return bulwark.Errorf(bulwark.EINVALID, "kind: want %q, got %q", Kind, inv.Kind)
-	}
 	var errs []string
-	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	seen := map[string]bool{}
-	for i, e := range inv.Environments {
-		checkName(add, fmt.Sprintf("environments[%d].name", i), e.Name, seen, "environment")
-	}
-	for i, s := range inv.Systems {
-		checkSystem(add, i, s, seen)
-	}
-	for i, u := range inv.Units {
-		checkName(add, fmt.Sprintf("units[%d].name", i), u.Name, seen, "unit")
-		if u.System == "" {
-			add("units[%d].system: required", i)
-		}
-	}
-	hostnames := map[string]bool{}
-	for i, h := range inv.Hosts {
-		checkHost(add, i, h, hostnames)
-	}
+	check(inv, func(path, format string, args ...any) {
+		errs = append(errs, path+": "+fmt.Sprintf(format, args...))
+	})
 	if len(errs) > 0 {
 		return bulwark.Errorf(bulwark.EINVALID, "%s", strings.Join(errs, "; "))
 	}
 	return nil
 }
 
-func checkSystem(add func(string, ...any), i int, s bulwark.System, seen map[string]bool) {
-	checkName(add, fmt.Sprintf("systems[%d].name", i), s.Name, seen, "system")
-	if s.OwnerTeam == "" {
-		add("systems[%d].ownerTeam: required", i)
+// check applies the rules: names, tiers, roles, reserved labels, and that
+// names and hostnames are unique. References to entries already in a store
+// are checked by the store on import.
+func check(inv *bulwark.Inventory, bad report) {
+	if inv.APIVersion != APIVersion {
+		bad("apiVersion", "must be %s, not %q", APIVersion, inv.APIVersion)
 	}
-	if s.Tier < 1 || s.Tier > 4 {
-		add("systems[%d].tier: %d is not a tier (1 most critical … 4)", i, s.Tier)
+	if inv.Kind != Kind {
+		bad("kind", "must be %s, not %q", Kind, inv.Kind)
+	}
+	seen := map[string]bool{}
+	for i, e := range inv.Environments {
+		checkName(bad, yamldoc.Elem("environments", i)+".name", e.Name, seen, "environment")
+	}
+	for i, s := range inv.Systems {
+		checkSystem(bad, i, s, seen)
+	}
+	for i, u := range inv.Units {
+		checkName(bad, yamldoc.Elem("units", i)+".name", u.Name, seen, "unit")
+		if u.System == "" {
+			bad(yamldoc.Elem("units", i)+".system", "is required")
+		}
+	}
+	hostnames := map[string]bool{}
+	for i, h := range inv.Hosts {
+		checkHost(bad, i, h, hostnames)
 	}
 }
 
-func checkHost(add func(string, ...any), i int, h bulwark.InventoryHost, hostnames map[string]bool) {
-	field := func(f string) string { return fmt.Sprintf("hosts[%d].%s", i, f) }
+func checkSystem(bad report, i int, s bulwark.System, seen map[string]bool) {
+	p := yamldoc.Elem("systems", i)
+	checkName(bad, p+".name", s.Name, seen, "system")
+	if s.OwnerTeam == "" {
+		bad(p+".ownerTeam", "is required")
+	}
+	if s.Tier < 1 || s.Tier > 4 {
+		bad(p+".tier", "%d is not a tier (1 most critical … 4)", s.Tier)
+	}
+}
+
+func checkHost(bad report, i int, h bulwark.InventoryHost, hostnames map[string]bool) {
+	p := yamldoc.Elem("hosts", i)
 	switch {
 	case h.Hostname == "":
-		add("%s: required", field("hostname"))
+		bad(p+".hostname", "is required")
 	case hostnames[strings.ToLower(h.Hostname)]:
-		add("%s: %q appears twice", field("hostname"), h.Hostname)
+		bad(p+".hostname", "%q appears twice", h.Hostname)
 	default:
 		hostnames[strings.ToLower(h.Hostname)] = true
 	}
-	for f, v := range map[string]string{"system": h.System, "unit": h.Unit, "environment": h.Environment} {
-		if v == "" {
-			add("%s: required", field(f))
+	for _, f := range []struct{ name, value string }{{"system", h.System}, {"unit", h.Unit}, {"environment", h.Environment}} {
+		if f.value == "" {
+			bad(p+"."+f.name, "is required")
 		}
 	}
 	if h.Role != "" && h.Role != "primary" && h.Role != "standby" {
-		add("%s: %q is not primary or standby", field("role"), h.Role)
+		bad(p+".role", "%q is not primary or standby", h.Role)
 	}
 	for k := range h.Labels {
 		if bulwark.ReservedLabel(k) {
-			add("%s: %q is reserved; use the host's own field", field("labels"), k)
+			bad(p+".labels."+k, "%q is reserved; use the host's own field", k)
 		}
 	}
 }
 
-func checkName(add func(string, ...any), field, name string, seen map[string]bool, what string) {
+func checkName(bad report, path, name string, seen map[string]bool, what string) {
 	switch key := what + "/" + name; {
 	case !namePattern.MatchString(name):
-		add("%s: %q is not a valid name (lower case letters, digits, '.', '_' and '-')", field, name)
+		bad(path, "%q is not a valid name (lower case letters, digits, '.', '_' and '-')", name)
 	case seen[key]:
-		add("%s: %s %q appears twice", field, what, name)
+		bad(path, "%s %q appears twice", what, name)
 	default:
 		seen[key] = true
 	}

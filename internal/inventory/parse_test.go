@@ -46,14 +46,14 @@ func TestParseBad(t *testing.T) {
 				t.Fatalf("edit %q did not apply", tc.edit)
 			}
 			_, err := inventory.Parse("cmdb.yaml", []byte(src))
-			if bulwark.ErrorCode(err) != bulwark.EINVALID || !strings.HasPrefix(bulwark.ErrorMessage(err), "cmdb.yaml: ") {
+			if bulwark.ErrorCode(err) != bulwark.EINVALID || !strings.HasPrefix(bulwark.ErrorMessage(err), "cmdb.yaml:") {
 				t.Fatalf("got %v, want EINVALID naming the file", err)
 			}
 			t.Log(err)
 		})
 	}
 	_, err := inventory.Parse("cmdb.yaml", []byte(strings.Replace(good, "zone: sh-a", "zonee: sh-a", 1)))
-	if !strings.Contains(err.Error(), "cmdb.yaml: 11:") {
+	if !strings.Contains(err.Error(), "cmdb.yaml:11:") {
 		t.Fatalf("unknown field error does not name line 11: %v", err)
 	}
 }
