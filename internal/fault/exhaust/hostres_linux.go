@@ -1,10 +1,10 @@
 package exhaust
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -207,29 +207,13 @@ func portsFree(procRoot string, held int) (int, int, string, error) {
 // sockets in net/tcp and net/tcp6.
 func localPortsInRange(procRoot string, lo, hi int) (int, error) {
 	seen := map[uint16]bool{}
-	for _, name := range []string{"tcp", "tcp6"} {
-		f, err := os.Open(filepath.Join(procRoot, "net", name))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return 0, fmt.Errorf("read sockets: %w", err)
+	err := eachTCPSocket(procRoot, func(local, _ netip.AddrPort, _ string) {
+		if int(local.Port()) >= lo && int(local.Port()) <= hi {
+			seen[local.Port()] = true
 		}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fs := strings.Fields(sc.Text())
-			if len(fs) < 2 {
-				continue
-			}
-			if local, err := parseProcAddr(fs[1]); err == nil && int(local.Port()) >= lo && int(local.Port()) <= hi {
-				seen[local.Port()] = true
-			}
-		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
-			return 0, fmt.Errorf("read sockets: %w", err)
-		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	return len(seen), nil
 }

@@ -220,12 +220,28 @@ func portRange(procRoot string) (lo, hi int, err error) {
 // already connect to dest, or listen (a bound port no connect may take).
 func portsInUse(procRoot string, dest netip.AddrPort, lo, hi int) (int, error) {
 	n := 0
+	err := eachTCPSocket(procRoot, func(local, remote netip.AddrPort, state string) {
+		if int(local.Port()) >= lo && int(local.Port()) <= hi && (state == "0A" || remote == dest) {
+			n++
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// eachTCPSocket calls fn with the local and remote address and the state
+// (hex, "0A" is LISTEN) of each TCP socket in net/tcp and net/tcp6 under
+// procRoot, skipping lines it cannot parse. A missing file (no IPv6) is
+// not an error.
+func eachTCPSocket(procRoot string, fn func(local, remote netip.AddrPort, state string)) error {
 	for _, name := range []string{"tcp", "tcp6"} {
 		f, err := os.Open(filepath.Join(procRoot, "net", name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return 0, fmt.Errorf("read sockets: %w", err)
+			return fmt.Errorf("read sockets: %w", err)
 		}
 		sc := bufio.NewScanner(f)
 		sc.Scan() // header
@@ -236,20 +252,17 @@ func portsInUse(procRoot string, dest netip.AddrPort, lo, hi int) (int, error) {
 			}
 			local, err1 := parseProcAddr(fs[1])
 			remote, err2 := parseProcAddr(fs[2])
-			if err1 != nil || err2 != nil || int(local.Port()) < lo || int(local.Port()) > hi {
-				continue
-			}
-			if fs[3] == "0A" || remote == dest {
-				n++
+			if err1 == nil && err2 == nil {
+				fn(local, remote, fs[3])
 			}
 		}
 		err = sc.Err()
 		f.Close()
 		if err != nil {
-			return 0, fmt.Errorf("read sockets: %w", err)
+			return fmt.Errorf("read sockets: %w", err)
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // parseProcAddr parses /proc/net/tcp's "0100007F:1F90": the address as
