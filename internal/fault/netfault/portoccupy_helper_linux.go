@@ -4,15 +4,12 @@ package netfault
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +18,9 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault"
 )
 
-func init() { fault.RegisterHelper(portHelperName, runPortOccupy) }
+func init() {
+	fault.RegisterHelper(portHelperName, fault.HelperMain(portHelperName, func() fault.HelperBody { return new(occupyConfig) }))
+}
 
 // PortOccupyStatus is what the helper writes to its status file: once when
 // every socket is bound (or binding failed), and once when it exits.
@@ -43,75 +42,50 @@ func ReadPortOccupyStatus(path string) (*PortOccupyStatus, error) {
 	return &s, nil
 }
 
-// writePortOccupyStatus replaces the status file atomically.
-func writePortOccupyStatus(path string, s *PortOccupyStatus) error {
-	return fault.WriteStatusFile(path, s)
-}
-
+// occupyConfig is the helper's command line: `--fault ID --deadline T
+// --protocol P --ports N[-M] --address A… [--netns PATH] --status FILE`.
 type occupyConfig struct {
-	fault, protocol, netns, status string
-	deadline                       time.Time
-	ports                          bulwark.PortRange
-	addrs                          []netip.Addr
+	fault.HelperArgs
+	protocol, netns, portsText string
+	ports                      bulwark.PortRange
+	addrs                      []netip.Addr
 }
 
-func parseOccupyArgs(args []string) (occupyConfig, error) {
-	var c occupyConfig
-	fs := flag.NewFlagSet(portHelperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.fault, "fault", "", "")
+// Flags implements fault.HelperBody.
+func (c *occupyConfig) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.protocol, "protocol", "", "")
 	fs.StringVar(&c.netns, "netns", "", "")
-	fs.StringVar(&c.status, "status", "", "")
-	deadline := fs.String("deadline", "", "")
-	ports := fs.String("ports", "", "")
+	fs.StringVar(&c.portsText, "ports", "", "")
 	fs.Func("address", "", func(s string) error {
 		a, err := netip.ParseAddr(s)
 		c.addrs = append(c.addrs, a)
 		return err
 	})
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("parse %s arguments: %w", portHelperName, err)
-	}
-	var err error
-	if c.deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
-		return c, fmt.Errorf("parse %s --deadline: %w", portHelperName, err)
-	}
-	if c.ports, err = bulwark.ParsePortRange(*ports); err != nil {
-		return c, fmt.Errorf("parse %s --ports: %w", portHelperName, err)
-	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("parse %s arguments: unexpected %q", portHelperName, fs.Arg(0))
-	case !bulwark.ValidID(c.fault):
-		return c, fmt.Errorf("parse %s: bad --fault %q", portHelperName, c.fault)
-	case c.protocol != ProtoTCP && c.protocol != ProtoUDP:
-		return c, fmt.Errorf("parse %s: bad --protocol %q", portHelperName, c.protocol)
-	case len(c.addrs) == 0:
-		return c, fmt.Errorf("parse %s: no --address", portHelperName)
-	case !filepath.IsAbs(c.status):
-		return c, fmt.Errorf("parse %s: --status %q is not absolute", portHelperName, c.status)
-	}
-	return c, nil
 }
 
-// runPortOccupy is the body of the helper. It enters the namespace it is
-// given (this process is its own, so switching its thread harms no one),
-// binds every socket, reports, and holds them until the deadline (wall clock
-// or monotonic timer, whichever is first) or SIGTERM/SIGINT/SIGHUP.
-func runPortOccupy(ctx context.Context, args []string) error {
-	c, err := parseOccupyArgs(args)
-	if err != nil {
-		return err
+// Check implements fault.HelperBody.
+func (c *occupyConfig) Check() error {
+	var err error
+	if c.ports, err = bulwark.ParsePortRange(c.portsText); err != nil {
+		return fmt.Errorf("--ports: %w", err)
 	}
-	left := time.Until(c.deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", portHelperName, c.deadline.Format(time.RFC3339Nano))
+	switch {
+	case !bulwark.ValidID(c.Fault):
+		return fmt.Errorf("bad --fault %q", c.Fault)
+	case c.protocol != ProtoTCP && c.protocol != ProtoUDP:
+		return fmt.Errorf("bad --protocol %q", c.protocol)
+	case len(c.addrs) == 0:
+		return errors.New("no --address")
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, left)
-	defer cancel()
+	return nil
+}
+
+// Run is the body of the helper (fault.HelperBody). It enters the namespace
+// it is given (this process is its own, so switching its thread harms no
+// one), binds every socket, reports, and holds them until ctx ends: at the
+// deadline (wall clock or monotonic timer, whichever is first) or on
+// SIGTERM/SIGINT/SIGHUP.
+func (c *occupyConfig) Run(ctx context.Context) error {
 	runtime.LockOSThread() // sockets are made in this thread's namespace; never unlocked
 	if c.netns != "" {
 		if err := enterNetNS(c.netns); err != nil {
@@ -132,36 +106,23 @@ func runPortOccupy(ctx context.Context, args []string) error {
 			bound = append(bound, c.protocol+" "+netip.AddrPortFrom(a, uint16(p)).String())
 		}
 	}
-	if err := writePortOccupyStatus(c.status, &PortOccupyStatus{State: "holding", Bound: bound}); err != nil {
+	if err := c.WriteStatus(&PortOccupyStatus{State: "holding", Bound: bound}); err != nil {
 		return err
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	reason := "deadline (monotonic timer)"
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			if ctx.Err() == context.Canceled {
-				reason = "signal"
-			}
-			break loop
-		case now := <-tick.C:
-			if !now.Before(c.deadline) {
-				reason = "deadline (wall clock)"
-				break loop
-			}
-		}
+	<-ctx.Done()
+	reason := "signal"
+	if cause := context.Cause(ctx); errors.Is(cause, fault.ErrHelperDeadline) {
+		reason = cause.Error() // "deadline (monotonic timer)" or "deadline (wall clock)"
 	}
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
-	return writePortOccupyStatus(c.status, &PortOccupyStatus{State: "exited", Reason: reason})
+	return c.WriteStatus(&PortOccupyStatus{State: "exited", Reason: reason})
 }
 
 // failOccupy reports a failure in the status file and returns it.
-func failOccupy(c occupyConfig, err error) error {
-	_ = writePortOccupyStatus(c.status, &PortOccupyStatus{State: "failed", Reason: err.Error()})
+func failOccupy(c *occupyConfig, err error) error {
+	_ = c.WriteStatus(&PortOccupyStatus{State: "failed", Reason: err.Error()})
 	return err
 }
 
