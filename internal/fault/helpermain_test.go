@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,5 +134,33 @@ func TestHelperMainParentCancel(t *testing.T) {
 	}
 	if !errors.Is(b.cause, context.Canceled) || errors.Is(b.cause, fault.ErrHelperDeadline) {
 		t.Errorf("context ended with %v, want context.Canceled", b.cause)
+	}
+}
+
+// TestHelperFiles: the data directory is made, a stale status removed, and
+// the paths agree with DataPath and HelperStatusPath.
+func TestHelperFiles(t *testing.T) {
+	h := &fault.Host{StateDir: t.TempDir()}
+	dir, status, err := h.HelperFiles("F1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != h.DataPath("F1") || status != h.HelperStatusPath("F1") || filepath.Dir(status) != dir {
+		t.Errorf("HelperFiles = %q, %q; DataPath %q", dir, status, h.DataPath("F1"))
+	}
+	if err := fault.WriteStatusFile(status, map[string]string{"state": "exited"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.HelperFiles("F1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(status); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("old status still there: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(h.StateDir, "data", "F2"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.HelperFiles("F2"); err == nil || !strings.Contains(err.Error(), "create helper directory") {
+		t.Errorf("data directory blocked by a file: %v", err)
 	}
 }
