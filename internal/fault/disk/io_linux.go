@@ -178,13 +178,9 @@ func (k IO) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
-	dir, err := h.DataDir(d.Fault)
+	dir, status, err := h.HelperFiles(d.Fault)
 	if err != nil {
-		return fmt.Errorf("create helper directory: %w", err)
-	}
-	status := filepath.Join(dir, "status.json")
-	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove old status: %w", err)
+		return err
 	}
 	undo := func(err error) error {
 		return errors.Join(err, k.Recover(context.WithoutCancel(ctx), h, r))
