@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -129,13 +128,9 @@ func applyHostWide(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
-	dir, err := h.DataDir(d.Fault)
+	dir, status, err := h.HelperFiles(d.Fault)
 	if err != nil {
-		return fmt.Errorf("create helper directory: %w", err)
-	}
-	status := filepath.Join(dir, "status.json")
-	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove old status: %w", err)
+		return err
 	}
 	p, err := h.StartHelper(d.Exe, holdHelperArgs(d, status), dir)
 	if err != nil {
