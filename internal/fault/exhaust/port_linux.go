@@ -207,13 +207,9 @@ func (Port) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err != nil {
 		return err
 	}
-	dir, err := h.DataDir(d.Fault)
+	dir, status, err := h.HelperFiles(d.Fault)
 	if err != nil {
-		return fmt.Errorf("create helper directory: %w", err)
-	}
-	status := portStatusPath(h, d.Fault)
-	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove old status: %w", err)
+		return err
 	}
 	p, err := spawnPortHelper(h, d, dir, status)
 	if err != nil {
