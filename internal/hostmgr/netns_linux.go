@@ -12,11 +12,14 @@ var errNetNSGone = errors.New("network namespace is gone")
 
 // currentNetNS records the namespace network kinds act in: the host's
 // configured one (with its path, so any later process can get back in), or
-// this process's own (inode only).
+// this process's own (inode only). "Own" is read through /proc/thread-self:
+// /proc/self follows the main thread, which a namespace switch elsewhere in
+// the process could have left behind; the calling goroutine's thread is in
+// the process's namespace (threads that switch are locked and discarded).
 func currentNetNS(h *fault.Host) *fault.NetNSRef {
 	path := h.NetNSPath
 	if path == "" {
-		path = "/proc/self/ns/net"
+		path = "/proc/thread-self/ns/net"
 	}
 	ino, err := nsInode(path)
 	if err != nil {
@@ -50,7 +53,7 @@ func inNetNS(r *fault.Receipt, fn func() error) error {
 		}
 		return fn()
 	}
-	if self, err := nsInode("/proc/self/ns/net"); err != nil || self != r.NetNS.Inode {
+	if self, err := nsInode("/proc/thread-self/ns/net"); err != nil || self != r.NetNS.Inode {
 		return fmt.Errorf("network namespace %d was this process's own at inject and is not this one; run the sweep from it", r.NetNS.Inode)
 	}
 	return fn()

@@ -88,7 +88,7 @@ func openNFT(path string, inode uint64) (*nftConn, error) {
 // it cannot be read).
 func ownNetNS() uint64 {
 	var st syscall.Stat_t
-	if err := syscall.Stat("/proc/self/ns/net", &st); err != nil {
+	if err := syscall.Stat("/proc/thread-self/ns/net", &st); err != nil {
 		return 0
 	}
 	return st.Ino

@@ -67,7 +67,7 @@ func sameNetNS(path string) error {
 	var st1, st2 os.FileInfo
 	st1, err := os.Stat(path)
 	if err == nil {
-		st2, err = os.Stat("/proc/self/ns/net")
+		st2, err = os.Stat("/proc/thread-self/ns/net")
 	}
 	if err != nil {
 		return fmt.Errorf("compare network namespaces: %w", err)
