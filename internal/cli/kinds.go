@@ -23,6 +23,7 @@ type kindView struct {
 	Params    []fault.Param `json:"params"`
 	Available bool          `json:"available"`
 	Reason    string        `json:"reason,omitempty"`
+	Notes     []string      `json:"notes,omitempty"`
 }
 
 func kindsCommand(g *globals) *cobra.Command {
@@ -67,6 +68,9 @@ func describeKinds(ctx context.Context, h *fault.Host, area string) []kindView {
 				v.Available, v.Reason = false, err.Error()
 			}
 		}
+		if n, ok := k.(fault.Noter); ok && v.Available {
+			v.Notes = n.Notes(ctx, h)
+		}
 		views = append(views, v)
 	}
 	return views
@@ -79,6 +83,8 @@ func printKinds(env *Env, views []kindView) error {
 		avail := "yes"
 		if !v.Available {
 			avail = "no: " + v.Reason
+		} else if len(v.Notes) > 0 {
+			avail = "yes (note: " + strings.Join(v.Notes, "; ") + ")"
 		}
 		var ps []string
 		for _, p := range v.Params {

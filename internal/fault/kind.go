@@ -81,6 +81,13 @@ type Availability interface {
 	Available(ctx context.Context, h *Host) error
 }
 
+// Noter is implemented by kinds with something to say about this host that
+// does not make them unavailable, such as a kernel-bypass NIC whose traffic
+// the kind's rules never see. `fault kinds` shows the notes.
+type Noter interface {
+	Notes(ctx context.Context, h *Host) []string
+}
+
 // Statuser is implemented by kinds whose effect someone else can undo (files,
 // firewall rules, the hosts file, services). Status returns evidence of the
 // effect still being in place; an error means the fault has drifted.
