@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -203,6 +205,7 @@ func TestPIDHostWideInPIDNamespace(t *testing.T) {
 	f, p := injectHW(t, m, exhaust.PIDID, map[string]string{"reserve": "200"})
 	s := holdStatus(t, h, f)
 	t.Logf("helper holds %d of %d tasks, %d free by the plan", s.Held, s.Target, s.Free)
+	warmThreads(64) // the loop below takes every free pid: the runtime must not need a new thread meanwhile
 	sh := exec.Command("sh", "-c", `while :; do sleep 120 & done`)
 	sh.Stderr = nil
 	_ = sh.Run() // exits when fork fails
@@ -224,6 +227,28 @@ func TestPIDHostWideInPIDNamespace(t *testing.T) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	recoverHW(t, h, m, f, p)
+}
+
+// warmThreads makes the Go runtime start n OS threads and keep them idle,
+// so that it can go on scheduling (and -race can go on tracing) while a
+// test has used up the pid namespace: a thread is a task and needs a pid.
+func warmThreads(n int) {
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	for range n {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread() // a thread of its own…
+			ready.Done()
+			<-release
+			runtime.UnlockOSThread() // …that goes back to the idle pool, not away
+		}()
+	}
+	ready.Wait()
+	close(release)
+	done.Wait()
 }
 
 // pidMaxPerNamespace reports whether the kernel is 6.14 or later.
