@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -88,16 +87,10 @@ func decodeReceipt(r *fault.Receipt) (receiptV1, error) {
 	default:
 		return d, fmt.Errorf("decode %s receipt: version %d is newer than this binary's %d", ID, r.Version, Kind{}.Info().ReceiptVersion)
 	}
-	if !validFaultID(d.Fault) || d.Exe == "" {
+	if !fault.ValidFaultID(d.Fault) || d.Exe == "" {
 		return d, fmt.Errorf("decode %s receipt: no fault id or helper executable", ID)
 	}
 	return d, nil
-}
-
-// validFaultID reports whether id can name a directory and a command-line
-// argument safely.
-func validFaultID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
 }
 
 // Prepare implements fault.Kind. It checks the request against this host's
@@ -117,7 +110,7 @@ func (Kind) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault
 	switch {
 	case h.Exe == "":
 		return nil, fmt.Errorf("prepare %s: no bulwark executable to start the helper from", ID)
-	case !validFaultID(req.ID):
+	case !fault.ValidFaultID(req.ID):
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", ID, req.ID)
 	case req.Deadline.IsZero():
 		return nil, fmt.Errorf("prepare %s: no helper deadline", ID)

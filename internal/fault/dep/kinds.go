@@ -154,16 +154,10 @@ func decodeReceipt(r *fault.Receipt) (*receiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return nil, err
 	}
-	if !validFaultID(d.Fault) || d.Exe == "" || !strings.HasPrefix(d.Table, tablePrefix) {
+	if !fault.ValidFaultID(d.Fault) || d.Exe == "" || !strings.HasPrefix(d.Table, tablePrefix) {
 		return nil, fmt.Errorf("decode %s receipt: no fault id, helper executable or dep table", r.Kind)
 	}
 	return &d, nil
-}
-
-// validFaultID reports whether id can name a directory and a command-line
-// argument safely.
-func validFaultID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
 }
 
 // tableName returns the table of the fault with the given id.

@@ -84,7 +84,7 @@ func decodeFill(r *fault.Receipt) (fillReceiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if !validFaultID(d.Fault) || !filepath.IsAbs(d.File) || filepath.Base(d.File) != fillPrefix+d.Fault {
+	if !fault.ValidFaultID(d.Fault) || !filepath.IsAbs(d.File) || filepath.Base(d.File) != fillPrefix+d.Fault {
 		return d, fmt.Errorf("decode %s receipt: bad fault id or file %q", FillID, d.File)
 	}
 	return d, nil
@@ -98,7 +98,7 @@ func (Fill) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault
 	if !ok {
 		return nil, fmt.Errorf("prepare %s: params are %T", FillID, req.Params)
 	}
-	if !validFaultID(req.ID) {
+	if !fault.ValidFaultID(req.ID) {
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", FillID, req.ID)
 	}
 	dir, err := confineDir(h, "path", p.Path)

@@ -105,7 +105,7 @@ func decodeIO(r *fault.Receipt) (ioReceiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if !validFaultID(d.Fault) || d.Exe == "" || !filepath.IsAbs(d.File) || filepath.Base(d.File) != ioPrefix+d.Fault {
+	if !fault.ValidFaultID(d.Fault) || d.Exe == "" || !filepath.IsAbs(d.File) || filepath.Base(d.File) != ioPrefix+d.Fault {
 		return d, fmt.Errorf("decode %s receipt: bad fault id, executable or file %q", IOID, d.File)
 	}
 	return d, nil
@@ -122,7 +122,7 @@ func (IO) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fault.R
 	switch {
 	case h.Exe == "":
 		return nil, fmt.Errorf("prepare %s: no bulwark executable to start the helper from", IOID)
-	case !validFaultID(req.ID):
+	case !fault.ValidFaultID(req.ID):
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", IOID, req.ID)
 	case req.Deadline.IsZero():
 		return nil, fmt.Errorf("prepare %s: no helper deadline", IOID)

@@ -3,7 +3,6 @@ package disk
 import (
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/bulwarkhq/bulwark"
@@ -86,12 +85,6 @@ func confineDir(h *fault.Host, param, p string) (string, error) {
 		return "", &fault.ParamError{Param: param, Message: dir + " is not a directory"}
 	}
 	return dir, nil
-}
-
-// validFaultID reports whether id can name a file and a command-line
-// argument safely.
-func validFaultID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
 }
 
 // fileIdentity returns the device and inode of a path, without following a

@@ -123,7 +123,7 @@ func decodeThrottle(r *fault.Receipt) (throttleReceiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if !validFaultID(d.Fault) || !filepath.IsAbs(d.Orig) || filepath.Dir(d.Child) != filepath.Clean(d.Orig) ||
+	if !fault.ValidFaultID(d.Fault) || !filepath.IsAbs(d.Orig) || filepath.Dir(d.Child) != filepath.Clean(d.Orig) ||
 		filepath.Base(d.Child) != cgroup.ChildPrefix+throttleName(d.Fault) {
 		return d, fmt.Errorf("decode %s receipt: bad fault id or cgroups %q, %q", ThrottleID, d.Orig, d.Child)
 	}
@@ -187,7 +187,7 @@ func (Throttle) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*f
 	if !ok {
 		return nil, fmt.Errorf("prepare %s: params are %T", ThrottleID, req.Params)
 	}
-	if !validFaultID(req.ID) {
+	if !fault.ValidFaultID(req.ID) {
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", ThrottleID, req.ID)
 	}
 	proc, st, err := h.CheckTarget("pid", p.PID)

@@ -55,7 +55,7 @@ func decodeHostWide(r *fault.Receipt) (hostWideReceiptV2, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if _, err := hostResByName(d.Resource); err != nil || !validFaultID(d.Fault) || d.Exe == "" || !filepath.IsAbs(d.ProcRoot) {
+	if _, err := hostResByName(d.Resource); err != nil || !fault.ValidFaultID(d.Fault) || d.Exe == "" || !filepath.IsAbs(d.ProcRoot) {
 		return d, fmt.Errorf("decode %s receipt: bad host-wide record", r.Kind)
 	}
 	return d, nil
@@ -73,7 +73,7 @@ func prepareHostWide(h *fault.Host, info fault.KindInfo, req fault.Request, res 
 	switch {
 	case h.Exe == "":
 		return nil, fmt.Errorf("prepare %s: no bulwark executable to start the helper from", res.kind)
-	case !validFaultID(req.ID):
+	case !fault.ValidFaultID(req.ID):
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", res.kind, req.ID)
 	case req.Deadline.IsZero():
 		return nil, fmt.Errorf("prepare %s: no helper deadline", res.kind)

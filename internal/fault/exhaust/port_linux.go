@@ -106,7 +106,7 @@ func (k Port) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*fau
 		return nil, fmt.Errorf("prepare %s: another network namespace (%s) is not supported yet", PortID, h.NetNSPath)
 	case h.Exe == "":
 		return nil, fmt.Errorf("prepare %s: no bulwark executable to start the helper from", PortID)
-	case !validFaultID(req.ID):
+	case !fault.ValidFaultID(req.ID):
 		return nil, fmt.Errorf("prepare %s: bad fault id %q", PortID, req.ID)
 	case req.Deadline.IsZero():
 		return nil, fmt.Errorf("prepare %s: no helper deadline", PortID)
@@ -166,12 +166,6 @@ func heldMax(h *fault.Host) (int, string) {
 	return int(most) - fdSpare, why
 }
 
-// validFaultID reports whether id can name a directory and a command-line
-// argument safely.
-func validFaultID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
-}
-
 func decodePort(r *fault.Receipt) (portReceiptV1, error) {
 	var d portReceiptV1
 	if r.Version < 1 || r.Version > 2 {
@@ -180,7 +174,7 @@ func decodePort(r *fault.Receipt) (portReceiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if !validFaultID(d.Fault) || d.Exe == "" {
+	if !fault.ValidFaultID(d.Fault) || d.Exe == "" {
 		return d, fmt.Errorf("decode %s receipt: no fault id or helper executable", PortID)
 	}
 	return d, nil

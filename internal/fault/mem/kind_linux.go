@@ -99,7 +99,7 @@ func checkCommon(h *fault.Host, req fault.Request, mlock bool, size int64) error
 	switch {
 	case h.Exe == "":
 		return errors.New("no bulwark executable to start the mem-fill helper from")
-	case !validFaultID(req.ID):
+	case !fault.ValidFaultID(req.ID):
 		return fmt.Errorf("bad fault id %q", req.ID)
 	case req.Deadline.IsZero():
 		return errors.New("no helper deadline")

@@ -3,7 +3,6 @@ package mem
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -105,18 +104,13 @@ func decodeReceipt(r *fault.Receipt) (receiptV1, error) {
 	if err := r.Decode(&d); err != nil {
 		return d, err
 	}
-	if !validFaultID(d.Fault) || d.Exe == "" || d.Bytes <= 0 {
+	if !fault.ValidFaultID(d.Fault) || d.Exe == "" || d.Bytes <= 0 {
 		return d, fmt.Errorf("decode %s receipt: no fault id, helper executable or size", r.Kind)
 	}
 	if d.Procs != "" && (!filepath.IsAbs(d.Cgroup) || d.Procs != filepath.Join(d.Cgroup, "cgroup.procs")) {
 		return d, fmt.Errorf("decode %s receipt: cgroup.procs %q is not that of cgroup %q", r.Kind, d.Procs, d.Cgroup)
 	}
 	return d, nil
-}
-
-// validFaultID reports whether id can name a directory and an argument.
-func validFaultID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\\\x00 ")
 }
 
 // dataDir is where the fault's status file and helper log live.
