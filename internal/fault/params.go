@@ -64,23 +64,48 @@ func (e *ParamError) Error() string { return fmt.Sprintf("--%s: %s", e.Param, e.
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // SchemaOf returns the parameter schema of a pointer to a params struct.
+// An embedded struct without a param tag contributes its fields in place,
+// so that kinds can share a group of parameters (a flow filter, a target).
 func SchemaOf(params any) ([]Param, error) {
 	t := reflect.TypeOf(params)
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("params must be a pointer to a struct, not %v", t)
 	}
+	out, err := schemaOf(t.Elem(), nil)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, p := range out {
+		if seen[p.Name] {
+			return nil, fmt.Errorf("param %q is declared twice", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return out, nil
+}
+
+func schemaOf(t reflect.Type, prefix []int) ([]Param, error) {
 	var out []Param
-	for i := range t.Elem().NumField() {
-		f := t.Elem().Field(i)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		index := append(append([]int{}, prefix...), f.Index...)
 		tag, ok := f.Tag.Lookup("param")
 		if !ok {
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				inner, err := schemaOf(f.Type, index)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, inner...)
+			}
 			continue
 		}
 		p, err := paramFromField(f, tag)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", f.Name, err)
 		}
-		p.field = f.Index
+		p.field = index
 		out = append(out, p)
 	}
 	return out, nil

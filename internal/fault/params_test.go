@@ -175,3 +175,50 @@ func TestAliases(t *testing.T) {
 		t.Fatal("a parameter under two names accepted")
 	}
 }
+
+// EmbeddedFlow is a group of parameters shared by embedding.
+type EmbeddedFlow struct {
+	Port  int    `param:"port" min:"1" max:"65535" help:"a port"`
+	Proto string `param:"protocol" default:"tcp" enum:"tcp,udp" help:"a protocol"`
+}
+
+type withEmbedded struct {
+	Rate int `param:"rate,required" help:"a rate"`
+	EmbeddedFlow
+}
+
+func TestSchemaFollowsEmbeddedStructs(t *testing.T) {
+	schema, err := fault.SchemaOf(&withEmbedded{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range schema {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "rate,port,protocol" {
+		t.Fatalf("params %v", names)
+	}
+	info := fault.KindInfo{ID: "test.embedded", NewParams: func() any { return &withEmbedded{} }}
+	v, err := fault.Decode(info, map[string]string{"rate": "5", "port": "9000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.(*withEmbedded)
+	if got.Rate != 5 || got.Port != 9000 || got.Proto != "tcp" {
+		t.Fatalf("decoded %+v", got)
+	}
+	if _, err := fault.Decode(info, map[string]string{"rate": "5", "port": "0"}); err == nil {
+		t.Fatal("an embedded field's range check did not apply")
+	}
+	if enc := fault.Encode(got); enc["port"] != "9000" || enc["protocol"] != "tcp" {
+		t.Fatalf("encoded %v", enc)
+	}
+	type twice struct {
+		Port int `param:"port" help:"again"`
+		EmbeddedFlow
+	}
+	if _, err := fault.SchemaOf(&twice{}); err == nil {
+		t.Fatal("a param declared twice was accepted")
+	}
+}
