@@ -46,78 +46,54 @@ type shapeKind struct {
 // Info implements fault.Kind.
 func (k shapeKind) Info() fault.KindInfo { return k.info }
 
-// flow are the filters every shaping kind takes.
-type flow struct {
-	Destination []Address
-	Port        bulwark.PortRange
-	SourcePort  bulwark.PortRange
-	Protocol    string
-	Direction   string
-	Interface   []string
+// FlowParams are the filters every shaping kind takes, embedded in each
+// kind's parameters (the schema follows embedded structs).
+type FlowParams struct {
+	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
+	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
+	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
+	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
+	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
+	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
 }
 
 // DelayParams are the parameters of net.delay.
 type DelayParams struct {
-	Delay        bulwark.Duration  `param:"delay,required" help:"latency added to each matching packet, e.g. 100ms"`
-	Jitter       bulwark.Duration  `param:"jitter" help:"random variation of the delay, uniform in ±jitter"`
-	Correlation  bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's jitter depends on the previous one's"`
-	Distribution string            `param:"distribution" default:"uniform" enum:"uniform,normal,pareto,paretonormal" help:"distribution of the jitter around --delay: uniform in ±jitter, or normal, pareto or paretonormal with jitter as the standard deviation"`
-	Destination  []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
-	Port         bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
-	SourcePort   bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
-	Protocol     string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction    string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
-	Interface    []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Delay        bulwark.Duration `param:"delay,required" help:"latency added to each matching packet, e.g. 100ms"`
+	Jitter       bulwark.Duration `param:"jitter" help:"random variation of the delay, uniform in ±jitter"`
+	Correlation  bulwark.Percent  `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's jitter depends on the previous one's"`
+	Distribution string           `param:"distribution" default:"uniform" enum:"uniform,normal,pareto,paretonormal" help:"distribution of the jitter around --delay: uniform in ±jitter, or normal, pareto or paretonormal with jitter as the standard deviation"`
+	FlowParams
 }
 
 // DuplicateParams are the parameters of net.duplicate.
 type DuplicateParams struct {
-	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets sent twice"`
-	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
-	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
-	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
-	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
-	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
-	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Percent     bulwark.Percent `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets sent twice"`
+	Correlation bulwark.Percent `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
+	FlowParams
 }
 
 // CorruptParams are the parameters of net.corrupt.
 type CorruptParams struct {
-	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets with a bit flipped"`
-	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
-	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
-	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
-	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
-	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
-	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Percent     bulwark.Percent `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets with a bit flipped"`
+	Correlation bulwark.Percent `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
+	FlowParams
 }
 
 // ReorderParams are the parameters of net.reorder: netem sends a share of
 // the packets at once and holds the others for --delay, so those overtake.
 type ReorderParams struct {
-	Percent     bulwark.Percent   `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets sent at once, ahead of the delayed others"`
-	Correlation bulwark.Percent   `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
-	Delay       bulwark.Duration  `param:"delay" default:"10ms" help:"how long the packets not reordered are held (netem reorders only delayed traffic)"`
-	Gap         int               `param:"gap" min:"0" max:"1000000" help:"reorder only every gap-th packet (netem gap); 0 for a random share"`
-	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
-	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
-	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
-	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
-	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Percent     bulwark.Percent  `param:"percent,required" unit:"%" min:"0" max:"100" help:"share of the matching packets sent at once, ahead of the delayed others"`
+	Correlation bulwark.Percent  `param:"correlation" unit:"%" min:"0" max:"100" help:"how much each packet's draw depends on the previous one's"`
+	Delay       bulwark.Duration `param:"delay" default:"10ms" help:"how long the packets not reordered are held (netem reorders only delayed traffic)"`
+	Gap         int              `param:"gap" min:"0" max:"1000000" help:"reorder only every gap-th packet (netem gap); 0 for a random share"`
+	FlowParams
 }
 
 // BandwidthParams are the parameters of net.bandwidth.
 type BandwidthParams struct {
-	Rate        bulwark.BitRate   `param:"rate,required" help:"the cap, e.g. 8mbit (1 MB/s), 512kbit"`
-	Destination []Address         `param:"destination,target" help:"remote IPv4/IPv6 addresses, CIDRs (multicast groups too) or host names resolved at inject, comma-separated (default: everything)"`
-	Port        bulwark.PortRange `param:"port" help:"destination port or range of the packets leaving (default: every port)"`
-	SourcePort  bulwark.PortRange `param:"source-port" help:"source port or range of the matching packets (default: every port)"`
-	Protocol    string            `param:"protocol" default:"all" enum:"tcp,udp,icmp,all" help:"transport protocol; with --port, all means tcp and udp"`
-	Direction   string            `param:"direction" default:"egress" enum:"egress,ingress" help:"egress acts on packets this host sends, ingress on packets it receives (through an ifb device; no kernel-side expiry)"`
-	Interface   []string          `param:"interface" help:"interfaces to act on, comma-separated (default: the ones the routes to --destination use, or every non-loopback interface)"`
+	Rate bulwark.BitRate `param:"rate,required" help:"the cap, e.g. 8mbit (1 MB/s), 512kbit"`
+	FlowParams
 }
 
 // Validate checks what the tags cannot.
@@ -132,17 +108,17 @@ func (p *DelayParams) Validate() error {
 	case p.Distribution != "uniform" && p.Jitter == 0:
 		return &fault.ParamError{Param: "distribution", Message: p.Distribution + " needs --jitter (its standard deviation)"}
 	}
-	return validateFlow(p.flow())
+	return validateFlow(p.FlowParams)
 }
 
 // Validate checks what the tags cannot.
 func (p *DuplicateParams) Validate() error {
-	return validateShare(p.Percent, p.flow())
+	return validateShare(p.Percent, p.FlowParams)
 }
 
 // Validate checks what the tags cannot.
 func (p *CorruptParams) Validate() error {
-	return validateShare(p.Percent, p.flow())
+	return validateShare(p.Percent, p.FlowParams)
 }
 
 // Validate checks what the tags cannot.
@@ -150,7 +126,7 @@ func (p *ReorderParams) Validate() error {
 	if p.Delay <= 0 {
 		return &fault.ParamError{Param: "delay", Message: "must be more than 0: netem reorders by holding the other packets back"}
 	}
-	return validateShare(p.Percent, p.flow())
+	return validateShare(p.Percent, p.FlowParams)
 }
 
 // Validate checks what the tags cannot.
@@ -158,17 +134,17 @@ func (p *BandwidthParams) Validate() error {
 	if p.Rate < 8000 {
 		return &fault.ParamError{Param: "rate", Message: fmt.Sprintf("%s is below 8kbit", p.Rate)}
 	}
-	return validateFlow(p.flow())
+	return validateFlow(p.FlowParams)
 }
 
-func validateShare(pc bulwark.Percent, f flow) error {
+func validateShare(pc bulwark.Percent, f FlowParams) error {
 	if pc <= 0 {
 		return &fault.ParamError{Param: "percent", Message: "must be more than 0"}
 	}
 	return validateFlow(f)
 }
 
-func validateFlow(f flow) error {
+func validateFlow(f FlowParams) error {
 	if f.Protocol == ProtoICMP && !f.Port.IsZero() {
 		return &fault.ParamError{Param: "port", Message: "icmp has no ports"}
 	}
@@ -181,26 +157,6 @@ func validateFlow(f flow) error {
 		}
 	}
 	return (&PartitionParams{Destination: f.Destination}).Validate()
-}
-
-func (p *DelayParams) flow() flow {
-	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
-}
-
-func (p *DuplicateParams) flow() flow {
-	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
-}
-
-func (p *CorruptParams) flow() flow {
-	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
-}
-
-func (p *ReorderParams) flow() flow {
-	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
-}
-
-func (p *BandwidthParams) flow() flow {
-	return flow{p.Destination, p.Port, p.SourcePort, p.Protocol, p.Direction, p.Interface}
 }
 
 var (

@@ -62,7 +62,7 @@ const netemLimit = 10000
 func us(d bulwark.Duration) uint32 { return uint32(d.Std() / time.Microsecond) }
 
 // shape turns a kind's parameters into its flow and what its class does.
-func shape(params any) (f flow, n *netemV1, rate uint64, what string, err error) {
+func shape(params any) (f FlowParams, n *netemV1, rate uint64, what string, err error) {
 	switch p := params.(type) {
 	case *DelayParams:
 		n = &netemV1{LatencyUS: us(p.Delay), JitterUS: us(p.Jitter), DelayCorr: float32(p.Correlation), Distribution: p.Distribution}
@@ -70,29 +70,29 @@ func shape(params any) (f flow, n *netemV1, rate uint64, what string, err error)
 		if p.Jitter > 0 {
 			what += fmt.Sprintf(" ± %s (%s, correlation %s%%)", p.Jitter, p.Distribution, p.Correlation)
 		}
-		return p.flow(), n, 0, what, nil
+		return p.FlowParams, n, 0, what, nil
 	case *DuplicateParams:
 		n = &netemV1{Duplicate: float32(p.Percent), DuplicateCorr: float32(p.Correlation)}
-		return p.flow(), n, 0, fmt.Sprintf("duplicate %s%% (correlation %s%%)", p.Percent, p.Correlation), nil
+		return p.FlowParams, n, 0, fmt.Sprintf("duplicate %s%% (correlation %s%%)", p.Percent, p.Correlation), nil
 	case *CorruptParams:
 		n = &netemV1{Corrupt: float32(p.Percent), CorruptCorr: float32(p.Correlation)}
-		return p.flow(), n, 0, fmt.Sprintf("corrupt %s%% (correlation %s%%)", p.Percent, p.Correlation), nil
+		return p.FlowParams, n, 0, fmt.Sprintf("corrupt %s%% (correlation %s%%)", p.Percent, p.Correlation), nil
 	case *ReorderParams:
 		n = &netemV1{LatencyUS: us(p.Delay), Reorder: float32(p.Percent), ReorderCorr: float32(p.Correlation), Gap: uint32(p.Gap)}
 		what = fmt.Sprintf("reorder %s%% (correlation %s%%) by holding the others %s", p.Percent, p.Correlation, p.Delay)
 		if p.Gap > 0 {
 			what += fmt.Sprintf(", gap %d", p.Gap)
 		}
-		return p.flow(), n, 0, what, nil
+		return p.FlowParams, n, 0, what, nil
 	case *BandwidthParams:
-		return p.flow(), nil, uint64(p.Rate), "cap at " + p.Rate.String(), nil
+		return p.FlowParams, nil, uint64(p.Rate), "cap at " + p.Rate.String(), nil
 	}
-	return flow{}, nil, 0, "", fmt.Errorf("shaping kind: params are %T", params)
+	return FlowParams{}, nil, 0, "", fmt.Errorf("shaping kind: params are %T", params)
 }
 
 // newShapeV1 computes the receipt data of a fault, without the kernel
 // probes and the interfaces.
-func newShapeV1(h *fault.Host, req fault.Request) (*shapeV1, flow, error) {
+func newShapeV1(h *fault.Host, req fault.Request) (*shapeV1, FlowParams, error) {
 	f, n, rate, what, err := shape(req.Params)
 	if err != nil {
 		return nil, f, err
