@@ -155,9 +155,10 @@ func OpenApp(ctx context.Context, cfg AppConfig) (app *App, err error) {
 	}
 	app.Server = &Server{Inventory: app.Inventory, Auth: app.Auth, Principal: auth.FromContext, Audit: app.Audit,
 		Addr: cfg.Listen, Logger: cfg.Logger, Notify: notifier, Gate: PolicyGate{Gate: gate},
-		RunStore: sqlite.NewRunStore(app.DB), Approvals: approvals, HaltStore: sqlite.NewHaltStore(app.DB), ChangeGate: gate.ChangeGate}
-	if err := app.Server.LoadHalts(ctx); err != nil {
-		return nil, fmt.Errorf("load halts: %w", err)
+		RunStore: sqlite.NewRunStore(app.DB), Approvals: approvals, HaltStore: sqlite.NewHaltStore(app.DB), ChangeGate: gate.ChangeGate,
+		Submissions: sqlite.NewSubmissionStore(app.DB)}
+	if err := app.Server.LoadState(ctx); err != nil {
+		return nil, fmt.Errorf("load halts and waiting runs: %w", err)
 	}
 	if cfg.AgentListen != "" {
 		g, lis, err := openGateway(ctx, app, cfg)

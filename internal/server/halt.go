@@ -115,8 +115,24 @@ type HaltStore interface {
 	Halts(ctx context.Context) ([]sqlite.HaltRecord, error)
 }
 
+// SubmissionStore persists run submissions waiting for an approval.
+type SubmissionStore interface {
+	PutSubmission(ctx context.Context, sub sqlite.Submission) error
+	Submissions(ctx context.Context, state string) ([]sqlite.Submission, error)
+}
+
+// LoadState reads what the server keeps across restarts — the halts in
+// force and the runs waiting for an approval; `bulwark server` calls it
+// once before it serves.
+func (s *Server) LoadState(ctx context.Context) error {
+	if err := s.LoadHalts(ctx); err != nil {
+		return err
+	}
+	return s.runs.load(ctx)
+}
+
 // LoadHalts reads the halts in force from the store into the server's
-// book; `bulwark server` calls it once before it serves.
+// book.
 func (s *Server) LoadHalts(ctx context.Context) error {
 	s.Handler()
 	if s.HaltStore == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/engine"
 	"github.com/bulwarkhq/bulwark/internal/notify"
 	"github.com/bulwarkhq/bulwark/internal/policy"
+	"github.com/bulwarkhq/bulwark/internal/store/sqlite"
 )
 
 // Run submission states that come before the engine's own run.
@@ -143,6 +144,51 @@ func (m *runManager) gateAndStart(ctx context.Context, pr *pendingRun, d *drill.
 	default:
 		pr.State = SubmissionRefused
 	}
+	m.persistLocked(pr)
+	return nil
+}
+
+// persistLocked writes the submission's state, so that one waiting for an
+// approval outlives a restart. A store that is down is logged: the
+// submission still works in this process.
+func (m *runManager) persistLocked(pr *pendingRun) {
+	if m.s.Submissions == nil {
+		return
+	}
+	sub := sqlite.Submission{ID: pr.ID, State: pr.State, FileName: pr.name, Drill: pr.data, DrillSHA256: pr.SHA256,
+		Submitter: pr.Submitter, SubmittedAt: pr.SubmittedAt, RunID: pr.RunID, Reasons: pr.Reasons}
+	if err := m.s.Submissions.PutSubmission(context.Background(), sub); err != nil {
+		m.s.Logger.Error("persist run submission", "id", pr.ID, "state", pr.State, "err", err)
+	}
+}
+
+// load brings back the submissions that were waiting for an approval when
+// the server stopped. Their hosts are resolved again when they are
+// approved (the agents must be connected then).
+func (m *runManager) load(ctx context.Context) error {
+	if m.s.Submissions == nil {
+		return nil
+	}
+	subs, err := m.s.Submissions.Submissions(ctx, SubmissionAwaitingApproval)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, sub := range subs {
+		d, err := drill.Parse(sub.FileName, sub.Drill)
+		if err != nil {
+			m.s.Logger.Error("a stored run submission no longer parses; left waiting", "id", sub.ID, "err", err)
+			continue
+		}
+		pr := &pendingRun{ID: sub.ID, State: sub.State, Drill: d.Metadata.Name, System: d.Metadata.System,
+			Environment: d.Metadata.Environment, SHA256: sub.DrillSHA256, Submitter: sub.Submitter,
+			SubmittedAt: sub.SubmittedAt, Reasons: sub.Reasons, data: sub.Drill, name: sub.FileName, done: make(chan struct{})}
+		if d.Metadata.Change != nil {
+			pr.Ticket = d.Metadata.Change.Ticket
+		}
+		m.subs[pr.ID] = pr
+	}
 	return nil
 }
 
@@ -189,6 +235,7 @@ func (m *runManager) startLocked(pr *pendingRun, d *drill.Drill) {
 	case <-pr.done:
 	case <-time.After(10 * time.Second):
 	}
+	m.persistLocked(pr)
 }
 
 // plannedDuration is the sum of the drill's step durations and waits: the
@@ -238,6 +285,7 @@ func (m *runManager) halt(scope HaltScope) {
 		case SubmissionAwaitingApproval:
 			pr.State = SubmissionRefused
 			pr.Reasons = append(pr.Reasons, "halted before approval")
+			m.persistLocked(pr)
 		}
 	}
 }

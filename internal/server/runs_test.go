@@ -292,3 +292,52 @@ spec:
 		t.Fatalf("verdict %s (%s), want aborted by the halt", v.Run.Verdict, v.Run.Reason)
 	}
 }
+
+func TestAWaitingRunOutlivesARestart(t *testing.T) {
+	var db *sqlite.DB
+	var gate server.Gate
+	h := newHarness(t, func(h *harness, d *sqlite.DB) {
+		db = d
+		approvals := sqlite.NewApprovalStore(d)
+		h.srv.Approvals, h.srv.RunStore, h.srv.Submissions = approvals, sqlite.NewRunStore(d), sqlite.NewSubmissionStore(d)
+		cal, err := calendar.Parse("test.yaml", []byte(testCalendar))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gate = server.PolicyGate{Gate: &policy.Gate{Calendars: map[string]*calendar.Calendar{"test": cal}, DefaultCalendar: "test",
+			ChangeGate: &changeRecorder{}, Approvals: &approval.Checker{Store: approvals, Rules: approval.Rules{Roles: h.auth}}}}
+		h.srv.Gate = gate
+	})
+	h.importSample()
+	ln := httptest.NewServer(http.NotFoundHandler())
+	defer ln.Close()
+	sys := bulwark.Scope{Kind: bulwark.ScopeSystem, Name: "order-gateway"}
+	alice, _ := h.person("alice", bulwark.RoleOperator, sys)
+	bob, _ := h.person("bob", bulwark.RoleApprover, sys)
+	var v struct {
+		Submission struct{ ID, State, RunID string }
+		Run        *bulwark.Run
+	}
+	if code := h.do("POST", "/api/v1/runs", alice, prodDrill(strings.TrimPrefix(ln.URL, "http://")), &v); code != http.StatusAccepted {
+		t.Fatalf("submit: %d", code)
+	}
+	id := v.Submission.ID
+
+	// A new server process on the same database.
+	again := &server.Server{Inventory: h.inv, Auth: h.auth, Principal: auth.FromContext, Fleet: h.fleet, Gate: gate,
+		RunStore: sqlite.NewRunStore(db), Approvals: sqlite.NewApprovalStore(db), Submissions: sqlite.NewSubmissionStore(db)}
+	if err := again.LoadState(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(again.Handler())
+	defer srv.Close()
+	t.Cleanup(func() { again.Close(context.Background()) })
+	h2 := *h
+	h2.http = srv
+	if code := h2.do("GET", "/api/v1/runs/"+id, alice, nil, &v); code != http.StatusOK || v.Submission.State != server.SubmissionAwaitingApproval {
+		t.Fatalf("after the restart: %d %+v", code, v.Submission)
+	}
+	if code := h2.do("POST", "/api/v1/runs/"+id+"/approve", bob, nil, &v); code != http.StatusCreated || v.Submission.RunID == "" {
+		t.Fatalf("approval after the restart: %d %+v", code, v.Submission)
+	}
+}

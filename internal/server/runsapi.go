@@ -227,6 +227,17 @@ func (s *Server) approveRun(w http.ResponseWriter, r *http.Request) error {
 		s.record(r.Context(), p, "run.approve", "run/"+pr.ID, a, "denied", bulwark.ErrorMessage(err))
 		return bulwark.Errorf(bulwark.EFORBIDDEN, "%s", bulwark.ErrorMessage(err))
 	}
+	d, err := drill.Parse(pr.name, pr.data)
+	if err != nil {
+		return err
+	}
+	if len(pr.targets) == 0 {
+		// Loaded after a restart: resolve its hosts again, now, so that
+		// the approver is checked against them.
+		if err := s.runs.resolve(r.Context(), pr, d); err != nil {
+			return err
+		}
+	}
 	if err := s.checkApprover(r.Context(), p, pr); err != nil {
 		s.record(r.Context(), p, "run.approve", "run/"+pr.ID, a, "denied", bulwark.ErrorMessage(err))
 		return err
@@ -235,10 +246,6 @@ func (s *Server) approveRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.record(r.Context(), p, "run.approve", "run/"+pr.ID, a, "ok", "")
-	d, err := drill.Parse(pr.name, pr.data)
-	if err != nil {
-		return err
-	}
 	if err := s.runs.gateAndStart(r.Context(), pr, d); err != nil {
 		return err
 	}

@@ -47,6 +47,8 @@ type Server struct {
 	// ChangeGate receives run start and end notices under their change
 	// ticket (may be nil).
 	ChangeGate policy.ChangeGate
+	// Submissions persists runs waiting for an approval (may be nil).
+	Submissions SubmissionStore
 	// HaltStore persists halts across restarts (may be nil).
 	HaltStore HaltStore
 	// Notify receives drill-window notices (may be nil).
