@@ -1,6 +1,10 @@
 package bulwark
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // Inventory vocabulary (DESIGN §11: systems, deployment units, hosts,
 // environments), owned by the control plane and importable from a CMDB export.
@@ -125,4 +129,21 @@ func (h InventoryHost) ReservedLabels() map[string]string {
 		l[LabelZone] = h.Zone
 	}
 	return l
+}
+
+// ParseLabels reads "k=v,k=v" (the --labels and --select syntax); an empty
+// string is no labels. Keys and values may not be empty.
+func ParseLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

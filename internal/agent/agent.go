@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,19 +87,14 @@ type Agent struct {
 // ParseLabels parses "k=v,k=v" and refuses reserved keys (env, system,
 // unit, zone), which the server owns.
 func ParseLabels(s string) (map[string]string, error) {
-	out := map[string]string{}
-	if strings.TrimSpace(s) == "" {
-		return out, nil
+	out, err := bulwark.ParseLabels(s)
+	if err != nil {
+		return nil, bulwark.Errorf(bulwark.EINVALID, "--labels: %v", err)
 	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		switch {
-		case !ok || k == "":
-			return nil, bulwark.Errorf(bulwark.EINVALID, "--labels: %q is not key=value", kv)
-		case bulwark.ReservedLabel(k):
+	for k := range out {
+		if bulwark.ReservedLabel(k) {
 			return nil, bulwark.Errorf(bulwark.EINVALID, "--labels: %q is reserved: the server sets env, system, unit and zone from the inventory", k)
 		}
-		out[k] = v
 	}
 	return out, nil
 }

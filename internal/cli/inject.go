@@ -120,7 +120,7 @@ func setInjectFlag(g *globals, opts *injectOptions, name, value string) error {
 	case "ticket":
 		opts.ticket = value
 	case "select":
-		labels, err := parseLabels(value)
+		labels, err := bulwark.ParseLabels(value)
 		if err != nil {
 			return usagef("--select: %v", err)
 		}
@@ -242,17 +242,4 @@ func injectRemote(ctx context.Context, g *globals, opts *injectOptions) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d faults did not become active", failed, len(out.Faults))}
 	}
 	return nil
-}
-
-// parseLabels reads k=v,k=v.
-func parseLabels(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("%q is not key=value", kv)
-		}
-		out[k] = v
-	}
-	return out, nil
 }
