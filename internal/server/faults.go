@@ -158,6 +158,7 @@ func scalars(field string, in map[string]json.RawMessage) (map[string]string, er
 // halt covers it.
 func (s *Server) resolveTargets(r *http.Request, agents []FleetAgent) ([]GateTarget, error) {
 	ctx := r.Context()
+	operator := s.checker(r, bulwark.RoleOperator)
 	var out []GateTarget
 	for _, a := range agents {
 		t, err := s.target(ctx, a)
@@ -165,7 +166,7 @@ func (s *Server) resolveTargets(r *http.Request, agents []FleetAgent) ([]GateTar
 			return nil, err
 		}
 		res := bulwark.Resource{System: t.System.Name, Team: t.System.OwnerTeam, Environment: t.Environment.Name}
-		if _, err := s.allow(r, bulwark.RoleOperator, res); err != nil {
+		if err := operator(res); err != nil {
 			return nil, err
 		}
 		if err := s.blocked(t.System.Name, t.Environment.Name); err != nil {
@@ -212,8 +213,7 @@ func (s *Server) fanOut(ctx context.Context, agents []FleetAgent, spec bulwark.F
 	out := make([]faultOut, len(agents))
 	done := make(chan struct{}, len(agents))
 	for i, a := range agents {
-		df := DesiredFault{ID: bulwark.NewID(), Kind: spec.Kind, Params: spec.Params, Target: spec.Target,
-			Duration: time.Duration(spec.Duration), ExpiresAt: s.Now().Add(time.Duration(spec.Duration)).UTC()}
+		df := s.desired(spec)
 		out[i] = faultOut{ID: df.ID, Agent: a.ID, Hostname: a.Hostname, Kind: spec.Kind, State: bulwark.StateInjecting}
 		go func() {
 			defer func() { done <- struct{}{} }()
@@ -245,14 +245,14 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	agents, err = visible(s, r, bulwark.RoleViewer, agents, func(a FleetAgent) bulwark.Resource {
+		return bulwark.Resource{System: a.System(), Environment: a.Environment()}
+	})
+	if err != nil {
+		return err
+	}
 	out := []map[string]any{}
 	for _, a := range agents {
-		if _, err := s.allow(r, bulwark.RoleViewer, bulwark.Resource{System: a.System(), Environment: a.Environment()}); err != nil {
-			if bulwark.ErrorCode(err) == bulwark.EFORBIDDEN {
-				continue
-			}
-			return err
-		}
 		status := a.Status
 		if status == "" {
 			status = "disconnected"
@@ -293,4 +293,13 @@ func (s *Server) announce(p bulwark.Principal, spec bulwark.FaultSpec, targets [
 		w.EndsAt = w.StartsAt.Add(time.Duration(spec.Duration))
 	}
 	s.windows.start(w)
+}
+
+// desired is the fault an agent is asked to hold for spec, with a new id.
+// The fault's duration starts when it is active on the agent (contract 3);
+// ExpiresAt is only the ceiling past which it must not start or stay, so
+// it leaves room for the inject itself.
+func (s *Server) desired(spec bulwark.FaultSpec) DesiredFault {
+	return DesiredFault{ID: bulwark.NewID(), Kind: spec.Kind, Params: spec.Params, Target: spec.Target,
+		Duration: time.Duration(spec.Duration), ExpiresAt: s.Now().Add(time.Duration(spec.Duration) + injectTimeout).UTC()}
 }

@@ -28,13 +28,11 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := []bulwark.Environment{}
-	for _, e := range envs {
-		if _, err := s.allow(r, bulwark.RoleViewer, bulwark.Resource{Environment: e.Name}); err == nil {
-			out = append(out, e)
-		} else if bulwark.ErrorCode(err) != bulwark.EFORBIDDEN {
-			return err
-		}
+	out, err := visible(s, r, bulwark.RoleViewer, envs, func(e bulwark.Environment) bulwark.Resource {
+		return bulwark.Resource{Environment: e.Name}
+	})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"environments": out})
 	return nil
@@ -73,13 +71,11 @@ func (s *Server) listSystems(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []bulwark.System{}
-	for _, sys := range systems {
-		if _, err := s.allow(r, bulwark.RoleViewer, bulwark.Resource{System: sys.Name, Team: sys.OwnerTeam}); err == nil {
-			out = append(out, sys)
-		} else if bulwark.ErrorCode(err) != bulwark.EFORBIDDEN {
-			return err
-		}
+	out, err := visible(s, r, bulwark.RoleViewer, systems, func(sys bulwark.System) bulwark.Resource {
+		return bulwark.Resource{System: sys.Name, Team: sys.OwnerTeam}
+	})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"systems": out})
 	return nil
@@ -160,13 +156,11 @@ func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []bulwark.InventoryHost{}
-	for _, h := range hosts {
-		if _, err := s.allow(r, bulwark.RoleViewer, bulwark.Resource{System: h.System, Environment: h.Environment}); err == nil {
-			out = append(out, h)
-		} else if bulwark.ErrorCode(err) != bulwark.EFORBIDDEN {
-			return err
-		}
+	out, err := visible(s, r, bulwark.RoleViewer, hosts, func(h bulwark.InventoryHost) bulwark.Resource {
+		return bulwark.Resource{System: h.System, Environment: h.Environment}
+	})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"hosts": out})
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/agentgw"
+	"github.com/bulwarkhq/bulwark/internal/agentgw/agentstore"
 )
 
 // joinTokenRoutes serves the agents' join tokens. Creating one for an
@@ -61,13 +62,11 @@ func (s *Server) listJoinTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []any{}
-	for _, t := range toks {
-		if _, err := s.allow(r, bulwark.RoleAdmin, bulwark.Resource{Environment: t.Environment}); err == nil {
-			out = append(out, t)
-		} else if bulwark.ErrorCode(err) != bulwark.EFORBIDDEN {
-			return err
-		}
+	out, err := visible(s, r, bulwark.RoleAdmin, toks, func(t *agentstore.JoinToken) bulwark.Resource {
+		return bulwark.Resource{Environment: t.Environment}
+	})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"joinTokens": out})
 	return nil

@@ -73,8 +73,7 @@ func (e *remoteExecutor) Inject(ctx context.Context, host engine.Host, spec bulw
 	if err := e.s.decide(ctx, req, "run/"+e.run.ID); err != nil {
 		return nil, err
 	}
-	d := DesiredFault{ID: bulwark.NewID(), Kind: spec.Kind, Params: spec.Params, Target: spec.Target,
-		Duration: time.Duration(spec.Duration), ExpiresAt: e.s.Now().Add(time.Duration(spec.Duration) + injectTimeout).UTC()}
+	d := e.s.desired(spec)
 	reps, err := e.s.Fleet.AddFaults(ctx, a.ID, []DesiredFault{d})
 	if err != nil {
 		return nil, err
