@@ -39,6 +39,22 @@ type params interface {
 	kindID() string
 }
 
+// RequestMatch narrows an HTTP-aware fault to some requests; every dep
+// kind embeds it (the parameter schema follows embedded structs).
+type RequestMatch struct {
+	Method string   `param:"method" help:"only HTTP requests with this method"`
+	Path   string   `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
+	Header []string `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
+}
+
+// FramingParams say how the proxy cuts a connection into units; every dep
+// kind but dep.tls (which frames the decrypted stream) embeds them.
+type FramingParams struct {
+	Framing    string `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
+	LengthSize int    `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
+	Delimiter  string `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+}
+
 // check validates the common block; each Validate calls it.
 func (c common) check() error {
 	if _, _, err := splitTarget(c.Target); err != nil {
@@ -197,16 +213,12 @@ func validHostname(h string) bool {
 
 // SlowParams are dep.slow's parameters.
 type SlowParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"downstream delays responses (default), upstream delays requests"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
+	RequestMatch
+	Direction string `param:"direction" enum:"upstream,downstream" help:"downstream delays responses (default), upstream delays requests"`
+	FramingParams
 
 	Delay  bulwark.Duration `param:"delay" help:"added latency per unit (per message with --per request)"`
 	Jitter bulwark.Duration `param:"jitter" help:"± random spread around --delay"`
@@ -234,16 +246,12 @@ func (p *SlowParams) Validate() error {
 
 // HangParams are dep.hang's parameters.
 type HangParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"which flow stalls after --after-bytes/--after-frames (default downstream)"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
+	RequestMatch
+	Direction string `param:"direction" enum:"upstream,downstream" help:"which flow stalls after --after-bytes/--after-frames (default downstream)"`
+	FramingParams
 
 	AfterBytes  bulwark.ByteSize `param:"after-bytes" unit:"bytes" help:"stall mid-stream after this many bytes (0: hold new connections from the start)"`
 	AfterFrames int64            `param:"after-frames" min:"0" help:"stall after this many units/frames"`
@@ -268,16 +276,12 @@ func (p *HangParams) Validate() error {
 
 // DownParams are dep.down's parameters.
 type DownParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a new connection is refused"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"unused by dep.down (kept for a uniform interface)"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a new connection is refused"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
+	RequestMatch
+	Direction string `param:"direction" enum:"upstream,downstream" help:"unused by dep.down (kept for a uniform interface)"`
+	FramingParams
 
 	ResetExisting bool `param:"reset-existing" help:"also reset this host's existing direct connections to the target (socket destroy, or conntrack deletion)"`
 }
@@ -295,16 +299,12 @@ func (p *DownParams) Validate() error { return p.common().check() }
 
 // ErrorParams are dep.error's parameters.
 type ErrorParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default request)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"raw --corrupt/--truncate: which flow (default downstream)"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default request)"`
+	RequestMatch
+	Direction string `param:"direction" enum:"upstream,downstream" help:"raw --corrupt/--truncate: which flow (default downstream)"`
+	FramingParams
 
 	Status     int    `param:"status" min:"100" max:"599" help:"HTTP status to answer with (default 503)"`
 	Body       string `param:"body" help:"HTTP body to answer with"`
@@ -338,16 +338,12 @@ func (p *ErrorParams) Validate() error {
 
 // TruncateParams are dep.truncate's parameters.
 type TruncateParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"connection: --bytes per connection; chunk or request: per unit or message (default connection)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"which flow is cut (default downstream)"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that the fault applies, rolled per --per"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"connection: --bytes per connection; chunk or request: per unit or message (default connection)"`
+	RequestMatch
+	Direction string `param:"direction" enum:"upstream,downstream" help:"which flow is cut (default downstream)"`
+	FramingParams
 
 	Bytes bulwark.ByteSize `param:"bytes" unit:"bytes" help:"bytes let through before the connection is closed (0 with --per chunk/request: half of the unit)"`
 }
@@ -370,16 +366,14 @@ func (p *TruncateParams) Validate() error {
 
 // TLSParams are dep.tls's parameters.
 type TLSParams struct {
-	Target     string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
-	Percent    bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a connection gets the bad certificate"`
-	Per        string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
-	Method     string          `param:"method" help:"only HTTP requests with this method"`
-	Path       string          `param:"path" help:"only HTTP requests whose path has this prefix or matches this glob"`
-	Header     []string        `param:"header" help:"only HTTP requests carrying all these headers, k=v (comma-separated)"`
-	Direction  string          `param:"direction" enum:"upstream,downstream" help:"unused by dep.tls (kept for a uniform interface)"`
-	Framing    string          `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts the decrypted stream into units"`
-	LengthSize int             `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
-	Delimiter  string          `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+	Target  string          `param:"target,required,target" alias:"address" help:"the dependency, HOST:PORT; HOST is an IP address or a host name resolved once at inject"`
+	Percent bulwark.Percent `param:"percent" default:"100" unit:"%" min:"0" max:"100" help:"probability, 0 to 100, that a connection gets the bad certificate"`
+	Per     string          `param:"per" enum:"connection,chunk,request" help:"what --percent is rolled for (default connection)"`
+	RequestMatch
+	Direction  string `param:"direction" enum:"upstream,downstream" help:"unused by dep.tls (kept for a uniform interface)"`
+	Framing    string `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts the decrypted stream into units"`
+	LengthSize int    `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
+	Delimiter  string `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
 
 	Cert       string `param:"cert" default:"untrusted" enum:"expired,wrong-name,untrusted" help:"the bad certificate to serve"`
 	ServerName string `param:"server-name" help:"the name the certificate is for (default: the target's host)"`
