@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -75,36 +74,10 @@ func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
 // waitReady waits for the helper's first status file, failing early if the
 // helper exits.
 func waitReady(ctx context.Context, h *fault.Host, p fault.Proc, status, dir string) error {
-	end := time.Now().Add(readyTimeout)
-	for delay := 100 * time.Microsecond; ; delay = min(2*delay, time.Millisecond) {
-		if _, err := os.Stat(status); err == nil {
-			return nil
-		}
-		if !alive(h, p) {
-			return fmt.Errorf("start %s helper: it exited: %s", helperName, logTail(dir))
-		}
-		if time.Now().After(end) {
-			return fmt.Errorf("start %s helper: no status after %s", helperName, readyTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("start %s helper: %w", helperName, ctx.Err())
-		case <-time.After(delay):
-		}
-	}
-}
-
-// logTail returns the end of the helper's log, for error messages.
-func logTail(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "…" + s[len(s)-500:]
-	}
-	if s == "" {
-		return "no output"
-	}
-	return s
+	return h.WaitReady(ctx, p, helperName, dir, readyTimeout, func() (bool, error) {
+		_, err := os.Stat(status)
+		return err == nil, nil
+	})
 }
 
 // Verify implements fault.Kind: the helper is alive with its recorded start

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -45,22 +44,9 @@ func spawn(h *fault.Host, d *receiptV1, dir, spec string) (fault.Proc, error) {
 	go func() { _ = cmd.Wait() }()
 	p, _, err := h.Identify(cmd.Process.Pid)
 	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, logTail(dir))
+		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, fault.LogTail(dir))
 	}
 	return p, nil
-}
-
-// logTail returns the end of the helper's log, for error messages.
-func logTail(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "…" + s[len(s)-500:]
-	}
-	if s == "" {
-		return "no output"
-	}
-	return s
 }
 
 // helpers returns the fault's live helpers: the journaled one and any stray

@@ -152,26 +152,18 @@ func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 	return r.Set(d)
 }
 
-// waitReady waits for the helper's first status, failing early if the helper
-// exits.
+// waitReady waits for the helper's first status saying it listens,
+// failing early if the helper exits.
 func waitReady(ctx context.Context, h *fault.Host, p fault.Proc, status, dir string) (*helperStatus, error) {
-	end := time.Now().Add(readyTimeout)
-	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
-		if s, err := readStatus(status); err == nil && s.State == stateRunning && s.Port != 0 {
-			return s, nil
+	var ready *helperStatus
+	err := h.WaitReady(ctx, p, helperName, dir, readyTimeout, func() (bool, error) {
+		s, err := readStatus(status)
+		if err == nil && s.State == stateRunning && s.Port != 0 {
+			ready = s
 		}
-		if !alive(h, p) {
-			return nil, fmt.Errorf("start %s helper: it exited: %s", helperName, logTail(dir))
-		}
-		if time.Now().After(end) {
-			return nil, fmt.Errorf("start %s helper: not listening after %s", helperName, readyTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("start %s helper: %w", helperName, ctx.Err())
-		case <-time.After(delay):
-		}
-	}
+		return ready != nil, nil
+	})
+	return ready, err
 }
 
 // Verify implements fault.Kind: the table reads back as built, with an

@@ -193,23 +193,14 @@ func (k IO) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	if err := r.Set(d); err != nil {
 		return undo(err)
 	}
-	end := time.Now().Add(ioReadyTimeout)
-	for {
-		if _, err := os.Stat(status); err == nil {
-			return nil
-		}
-		if !alive(h, p) {
-			return undo(fmt.Errorf("start %s helper: it exited: %s", ioHelperName, logTail(dir)))
-		}
-		if time.Now().After(end) {
-			return undo(fmt.Errorf("start %s helper: no status after %s", ioHelperName, ioReadyTimeout))
-		}
-		select {
-		case <-ctx.Done():
-			return undo(fmt.Errorf("start %s helper: %w", ioHelperName, ctx.Err()))
-		case <-time.After(5 * time.Millisecond):
-		}
+	err = h.WaitReady(ctx, p, ioHelperName, dir, ioReadyTimeout, func() (bool, error) {
+		_, err := os.Stat(status)
+		return err == nil, nil
+	})
+	if err != nil {
+		return undo(err)
 	}
+	return nil
 }
 
 // Verify implements fault.Kind: the helper is alive, its scratch file

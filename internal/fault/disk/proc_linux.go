@@ -60,16 +60,3 @@ func procIO(h *fault.Host, pid int) (rchar, wchar int64, err error) {
 	}
 	return rchar, wchar, nil
 }
-
-// logTail returns the end of a helper's log, for error messages.
-func logTail(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "…" + s[len(s)-500:]
-	}
-	if s == "" {
-		return "no output"
-	}
-	return s
-}

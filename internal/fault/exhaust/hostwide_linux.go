@@ -159,7 +159,7 @@ func waitHold(ctx context.Context, h *fault.Host, d hostWideReceiptV2, wait time
 			}
 		}
 		if d.Helper == nil || !h.Alive(*d.Helper) {
-			return last, fmt.Errorf("%s helper exited: %s", holdHelperName, logTail(dir))
+			return last, fmt.Errorf("%s helper exited: %s", holdHelperName, fault.LogTail(dir))
 		}
 		if time.Now().After(end) {
 			if last == nil {

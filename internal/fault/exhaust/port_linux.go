@@ -249,7 +249,7 @@ func waitPortStatus(ctx context.Context, h *fault.Host, d portReceiptV1, ok func
 			}
 		}
 		if d.Helper == nil || !h.Alive(*d.Helper) {
-			return last, fmt.Errorf("%s helper exited: %s", portHelperName, logTail(portDataDir(h, d.Fault)))
+			return last, fmt.Errorf("%s helper exited: %s", portHelperName, fault.LogTail(portDataDir(h, d.Fault)))
 		}
 		if time.Now().After(end) {
 			if last == nil {
@@ -268,19 +268,6 @@ func waitPortStatus(ctx context.Context, h *fault.Host, d portReceiptV1, ok func
 func orNone(s string) string {
 	if s == "" {
 		return "none"
-	}
-	return s
-}
-
-// logTail returns the end of the helper's log, for error messages.
-func logTail(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "…" + s[len(s)-500:]
-	}
-	if s == "" {
-		return "no output"
 	}
 	return s
 }

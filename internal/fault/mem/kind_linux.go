@@ -148,38 +148,19 @@ func spawn(h *fault.Host, d receiptV1, dir, status string) (fault.Proc, error) {
 	return h.StartHelper(d.Exe, helperArgs(d, status), dir)
 }
 
-// waitReady waits for the helper's first status file.
+// waitReady waits for the helper's first status file; a helper that
+// reports anything but running has failed.
 func waitReady(ctx context.Context, h *fault.Host, p fault.Proc, status, dir string) error {
-	end := time.Now().Add(readyTimeout)
-	for {
-		if s, err := ReadStatus(status); err == nil {
-			if s.State != stateRunning {
-				return fmt.Errorf("start %s helper: it %s: %s", helperName, s.State, s.Reason)
-			}
-			return nil
+	return h.WaitReady(ctx, p, helperName, dir, readyTimeout, func() (bool, error) {
+		s, err := ReadStatus(status)
+		switch {
+		case err != nil:
+			return false, nil // not written yet
+		case s.State != stateRunning:
+			return false, fmt.Errorf("it %s: %s", s.State, s.Reason)
 		}
-		if !h.Alive(p) {
-			return fmt.Errorf("start %s helper: it exited: %s", helperName, logTail(dir))
-		}
-		if time.Now().After(end) {
-			return fmt.Errorf("start %s helper: no status after %s", helperName, readyTimeout)
-		}
-		if err := sleepCtx(ctx, 2*time.Millisecond); err != nil {
-			return fmt.Errorf("start %s helper: %w", helperName, err)
-		}
-	}
-}
-
-func logTail(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "helper.log"))
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "…" + s[len(s)-500:]
-	}
-	if s == "" {
-		return "no output"
-	}
-	return s
+		return true, nil
+	})
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -228,7 +209,7 @@ func verify(ctx context.Context, h *fault.Host, r *fault.Receipt) ([]bulwark.Evi
 	var s *Status
 	for {
 		if !h.Alive(p) {
-			ev := fault.Evidence("helper", false, "helper %s is not running: %s", p, logTail(dataDir(h, d.Fault)))
+			ev := fault.Evidence("helper", false, "helper %s is not running: %s", p, fault.LogTail(dataDir(h, d.Fault)))
 			return []bulwark.Evidence{ev}, fmt.Errorf("verify %s: helper %s is not running", d.Kind, p)
 		}
 		s, err = ReadStatus(statusPath(h, d.Fault))
