@@ -95,34 +95,46 @@ func (m *runManager) submit(ctx context.Context, p bulwark.Principal, name strin
 }
 
 // resolve plans the drill against the connected agents (a dry run of the
-// engine) and maps the planned hosts to inventory targets; the caller must
-// hold operator on each, and no halt may cover them.
+// engine) and maps the planned hosts to inventory targets; the submitter
+// must hold operator on each, and no halt may cover them. It sets the
+// submission's targets and hosts under the manager's lock.
 func (m *runManager) resolve(ctx context.Context, pr *pendingRun, d *drill.Drill) error {
+	targets, hosts, err := m.plan(ctx, pr, d)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	pr.targets, pr.Hosts = targets, hosts
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *runManager) plan(ctx context.Context, pr *pendingRun, d *drill.Drill) (targets []GateTarget, hosts []string, err error) {
 	res, err := engine.Run(ctx, engine.Config{Drill: d, DryRun: true, Executor: &remoteExecutor{s: m.s, run: pr}})
 	if err != nil {
 		var pe *engine.PlanError
 		if errors.As(err, &pe) {
-			return bulwark.Errorf(bulwark.EINVALID, "%v", err)
+			return nil, nil, bulwark.Errorf(bulwark.EINVALID, "%v", err)
 		}
-		return err
+		return nil, nil, err
 	}
 	for _, h := range res.Plan.Hosts {
 		a := FleetAgent{Hostname: h.Name, Labels: h.Labels}
 		t, err := m.s.target(ctx, a)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		res := bulwark.Resource{System: t.System.Name, Team: t.System.OwnerTeam, Environment: t.Environment.Name}
 		if err := m.s.Auth.Allowed(ctx, pr.Submitter, bulwark.RoleOperator, res); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := m.s.blocked(t.System.Name, t.Environment.Name); err != nil {
-			return err
+			return nil, nil, err
 		}
-		pr.targets = append(pr.targets, t)
-		pr.Hosts = append(pr.Hosts, h.Name)
+		targets = append(targets, t)
+		hosts = append(hosts, h.Name)
 	}
-	return m.s.checkUnits(ctx, pr.targets)
+	return targets, hosts, m.s.checkUnits(ctx, targets)
 }
 
 // gateAndStart asks the gate for run.start and acts on the answer.
