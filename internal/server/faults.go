@@ -253,14 +253,7 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []map[string]any{}
 	for _, a := range agents {
-		status := a.Status
-		if status == "" {
-			status = "disconnected"
-			if a.Connected {
-				status = "connected"
-			}
-		}
-		out = append(out, map[string]any{"id": a.ID, "hostname": a.Hostname, "labels": a.Labels, "status": status})
+		out = append(out, map[string]any{"id": a.ID, "hostname": a.Hostname, "labels": a.Labels, "status": a.Status})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agents": out})
 	return nil

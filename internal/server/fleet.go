@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/internal/agentgw"
 )
 
 // Fleet is the connected agents as the server drives them (the agent
@@ -29,14 +30,23 @@ type Fleet interface {
 
 // FleetAgent is one connected (or known) agent.
 type FleetAgent struct {
-	ID        string            `json:"id"`
-	Hostname  string            `json:"hostname"`
-	Labels    map[string]string `json:"labels"`
-	Connected bool              `json:"connected"`
+	ID       string            `json:"id"`
+	Hostname string            `json:"hostname"`
+	Labels   map[string]string `json:"labels"`
 	// Status is connected, lost (a stream silent for longer than the
 	// lease) or disconnected.
 	Status string `json:"status"`
 }
+
+// Agent statuses: the gateway's.
+const (
+	AgentConnected    = agentgw.StatusConnected
+	AgentLost         = agentgw.StatusLost
+	AgentDisconnected = agentgw.StatusDisconnected
+)
+
+// Connected reports whether the agent holds a live stream.
+func (a FleetAgent) Connected() bool { return a.Status == AgentConnected }
 
 // System and Environment read the reserved labels.
 func (a FleetAgent) System() string      { return a.Labels[bulwark.LabelSystem] }

@@ -15,7 +15,7 @@ type GatewayFleet struct{ G *agentgw.Gateway }
 var _ Fleet = GatewayFleet{}
 
 func fleetAgent(a agentgw.Agent) FleetAgent {
-	return FleetAgent{ID: a.ID, Hostname: a.Hostname, Labels: a.Labels, Connected: a.Status == agentgw.StatusConnected, Status: a.Status}
+	return FleetAgent{ID: a.ID, Hostname: a.Hostname, Labels: a.Labels, Status: a.Status}
 }
 
 // Agents implements Fleet.

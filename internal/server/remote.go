@@ -36,7 +36,7 @@ func (e *remoteExecutor) Hosts(ctx context.Context) ([]engine.Host, error) {
 	e.agents = map[string]FleetAgent{}
 	var out []engine.Host
 	for _, a := range agents {
-		if !a.Connected && !e.all {
+		if !a.Connected() && !e.all {
 			continue
 		}
 		e.agents[a.Hostname] = a

@@ -150,7 +150,7 @@ func (h *harness) importSample() {
 		h.t.Fatal(err)
 	}
 	for _, host := range storetest.SampleInventory().Hosts {
-		h.fleet.add(server.FleetAgent{ID: "agent-" + host.Hostname, Hostname: host.Hostname, Connected: true,
+		h.fleet.add(server.FleetAgent{ID: "agent-" + host.Hostname, Hostname: host.Hostname, Status: server.AgentConnected,
 			Labels: host.ReservedLabels()})
 	}
 }
@@ -426,7 +426,7 @@ func (g *fakeGate) Decide(_ context.Context, req server.GateRequest) (server.Gat
 func TestAgentOutsideTheInventory(t *testing.T) {
 	h := newHarness(t)
 	h.importSample()
-	h.fleet.add(server.FleetAgent{ID: "agent-stray", Hostname: "stray-01", Connected: true,
+	h.fleet.add(server.FleetAgent{ID: "agent-stray", Hostname: "stray-01", Status: server.AgentConnected,
 		Labels: map[string]string{"env": "simulation", "rack": "u1"}})
 	body := map[string]any{"kind": "process.hang", "params": map[string]any{"pid": 4242}, "duration": "30s",
 		"select": map[string]any{"labels": map[string]string{"rack": "u1"}, "mode": "all"}}
