@@ -38,12 +38,9 @@ type FleetAgent struct {
 	Status string `json:"status"`
 }
 
-// Agent statuses: the gateway's.
-const (
-	AgentConnected    = agentgw.StatusConnected
-	AgentLost         = agentgw.StatusLost
-	AgentDisconnected = agentgw.StatusDisconnected
-)
+// AgentConnected is the status of an agent holding a live stream (the
+// gateway's statuses: connected, lost, disconnected).
+const AgentConnected = agentgw.StatusConnected
 
 // Connected reports whether the agent holds a live stream.
 func (a FleetAgent) Connected() bool { return a.Status == AgentConnected }
