@@ -234,3 +234,57 @@ func TestResetExisting(t *testing.T) {
 	}
 	recoverFault(t, m, f)
 }
+
+// TestExistingConnectionStaysDirect opens a connection before dep.down
+// (without --reset-existing) and checks that it keeps working, direct, while
+// a new one is refused: only a SYN is redirected, so a connection conntrack
+// first meets mid-stream is not sent to a proxy that would reset it.
+func TestExistingConnectionStaysDirect(t *testing.T) {
+	h, ok := sandbox(t)
+	if !ok {
+		return
+	}
+	const target = "127.0.0.1:6393"
+	serveRESP(t, target)
+	m := openManager(t, h)
+	c, err := net.Dial("tcp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	ping := func() error {
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+			return err
+		}
+		_, err := r.ReadString('\n')
+		return err
+	}
+	if err := ping(); err != nil {
+		t.Fatal(err)
+	}
+	f := inject(t, m, "dep.down", map[string]string{"target": target})
+	var said bool
+	for _, e := range f.Evidence {
+		said = said || e.Check == "existing-connections" && strings.HasPrefix(e.Detail, "1 connection(s)")
+	}
+	if !said {
+		t.Errorf("no evidence of one existing connection left direct: %+v", f.Evidence)
+	}
+	for i := range 3 {
+		if err := ping(); err != nil {
+			t.Fatalf("existing connection, ping %d under dep.down: %v", i+1, err)
+		}
+	}
+	if fresh, err := net.DialTimeout("tcp", target, 2*time.Second); err == nil {
+		_ = fresh.SetDeadline(time.Now().Add(2 * time.Second))
+		_, werr := io.WriteString(fresh, "PING\r\n")
+		_, rerr := bufio.NewReader(fresh).ReadString('\n')
+		fresh.Close()
+		if werr == nil && rerr == nil {
+			t.Error("a new connection works under dep.down")
+		}
+	}
+	recoverFault(t, m, f)
+}

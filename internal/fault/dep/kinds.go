@@ -131,10 +131,18 @@ type receiptV1 struct {
 	Framing        Framing          `json:"framing"`
 	Deadline       time.Time        `json:"deadline"`
 	Exe            string           `json:"exe"`
+	// SynOnly: the redirect matches only a connection's SYN, so an existing
+	// connection stays direct even where conntrack picks it up mid-stream
+	// (receipts written before this field redirect any first packet).
+	SynOnly bool `json:"synOnly,omitempty"`
 	// Set by Apply.
 	Helper    *fault.Proc  `json:"helper,omitempty"`
 	ProxyPort uint16       `json:"proxyPort,omitempty"`
 	Reset     *ResetReport `json:"reset,omitempty"`
+	// Existing is how many direct connections to the target were open
+	// when the redirect was installed and were left direct (nil: not
+	// counted; -1: the kernel could not list them).
+	Existing *int `json:"existing,omitempty"`
 }
 
 // ResetReport says how dep.down --reset-existing reset existing direct
@@ -214,7 +222,7 @@ func (transparent) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 		Fault: req.ID, Target: c.Target, Addrs: addrs, Port: port, Table: table, Mark: Mark,
 		ElementTimeout: bulwark.Duration(ElementTimeout), Refresh: bulwark.Duration(RefreshEvery),
 		Drain: bulwark.Duration(Drain), Proxy: pf, Framing: c.framing(hb),
-		Deadline: req.Deadline.UTC(), Exe: h.Exe,
+		Deadline: req.Deadline.UTC(), Exe: h.Exe, SynOnly: true,
 	}
 	if _, err := d.Framing.Proxy(); err != nil {
 		return nil, &fault.ParamError{Param: "framing", Message: err.Error()}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,8 +30,14 @@ import (
 //	  chain output     { type nat hook output priority dstnat; policy accept; <rules> }  # this host's own traffic
 //	  chain prerouting { type nat hook prerouting priority dstnat; policy accept; <rules> }  # forwarded traffic
 //	}
-//	rule: meta nfproto ipv4 ip daddr @dst4 meta l4proto tcp th dport PORT meta mark != MARK counter redirect to :PROXY
+//	rule: meta nfproto ipv4 ip daddr @dst4 meta l4proto tcp th dport PORT tcp flags & (fin|syn|rst|ack) == syn meta mark != MARK counter redirect to :PROXY
 //	(and the same for ipv6 with @dst6)
+//
+// Only a SYN is redirected: NAT binds at a flow's first packet, and where
+// conntrack first meets an established connection mid-stream (its table
+// installed after the connection began, nf_conntrack_tcp_loose), that first
+// packet is not a SYN, so the connection stays direct instead of being
+// redirected to a proxy that does not know it and reset.
 //
 // The rules match only through the sets, whose elements the live helper
 // refreshes; when it stops, they expire and the rules match nothing.
@@ -135,14 +142,26 @@ func elements(addrs []netip.Addr, timeout time.Duration) []nftables.SetElement {
 	return out
 }
 
-// redirectRule is one family's rule: daddr in the set, tcp dport == port,
-// mark != mark, counter, redirect to :proxyPort.
-func redirectRule(v6 bool, set string, port uint16, mark uint32, proxyPort uint16) []expr.Any {
+// tcpFlagsMask is fin|syn|rst|ack; a SYN alone has tcpFlagSyn under it.
+const tcpFlagsMask, tcpFlagSyn = 0x17, 0x02
+
+// redirectRule is one family's rule of d: daddr in the set, tcp dport ==
+// port, a SYN (d.SynOnly), mark != mark, counter, redirect to :proxyPort.
+func redirectRule(v6 bool, set string, d *receiptV1, proxyPort uint16) []expr.Any {
 	proto, off, n := byte(unix.NFPROTO_IPV4), uint32(16), uint32(4)
 	if v6 {
 		proto, off, n = unix.NFPROTO_IPV6, 24, 16
 	}
-	return []expr.Any{
+	port, mark := d.Port, d.Mark
+	var syn []expr.Any
+	if d.SynOnly {
+		syn = []expr.Any{
+			&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 13, Len: 1},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{tcpFlagsMask}, Xor: []byte{0}},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{tcpFlagSyn}},
+		}
+	}
+	return slices.Concat([]expr.Any{
 		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
 		&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: n},
@@ -151,12 +170,13 @@ func redirectRule(v6 bool, set string, port uint16, mark uint32, proxyPort uint1
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
 		&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(port)},
+	}, syn, []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(mark)},
 		&expr.Counter{},
 		&expr.Immediate{Register: 1, Data: binaryutil.BigEndian.PutUint16(proxyPort)},
 		&expr.Redir{RegisterProtoMin: 1},
-	}
+	})
 }
 
 // queueTable buffers the messages that create d's table under name.
@@ -190,7 +210,7 @@ func queueTable(c *nftConn, d *receiptV1, name string, proxyPort uint16) error {
 			if v6 {
 				set = sets[setV6]
 			}
-			exprs := redirectRule(v6, set.Name, d.Port, d.Mark, proxyPort)
+			exprs := redirectRule(v6, set.Name, d, proxyPort)
 			for _, e := range exprs {
 				if l, ok := e.(*expr.Lookup); ok {
 					l.SetID = set.ID
@@ -401,8 +421,8 @@ func compareTable(d *receiptV1, st *tableState) []string {
 			diffs = append(diffs, fmt.Sprintf("chain %s is type %s hook %d, want nat hook %d", w.name, ch.Type, ch.Hook, w.hook))
 		}
 		want := []string{
-			renderRule(redirectRule(false, setV4, d.Port, d.Mark, d.ProxyPort)),
-			renderRule(redirectRule(true, setV6, d.Port, d.Mark, d.ProxyPort)),
+			renderRule(redirectRule(false, setV4, d, d.ProxyPort)),
+			renderRule(redirectRule(true, setV6, d, d.ProxyPort)),
 		}
 		if strings.Join(ch.Rules, "\n") != strings.Join(want, "\n") {
 			diffs = append(diffs, fmt.Sprintf("chain %s rules are %q, want %q", w.name, ch.Rules, want))
@@ -437,6 +457,8 @@ func renderRule(exprs []expr.Any) string {
 			parts = append(parts, fmt.Sprintf("payload base%d %d/%d", e.Base, e.Offset, e.Len))
 		case *expr.Lookup:
 			parts = append(parts, "@"+e.SetName)
+		case *expr.Bitwise:
+			parts = append(parts, "& 0x"+hex.EncodeToString(e.Mask)+" ^ 0x"+hex.EncodeToString(e.Xor))
 		case *expr.Counter:
 			parts = append(parts, "counter")
 		case *expr.Immediate:

@@ -46,6 +46,28 @@ func resetExisting(addrs []netip.Addr, port uint16) *ResetReport {
 	return &ResetReport{Method: resetConntrack, Count: c, Note: "socket destroy unavailable: " + why}
 }
 
+// countExisting counts this host's TCP connections to the target (both
+// families); -1 when the kernel cannot list them.
+func countExisting(addrs []netip.Addr, port uint16) int {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return -1
+	}
+	n := 0
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		ids, err := dump(fd, fam, addrs, port)
+		if err != nil {
+			return -1
+		}
+		n += len(ids)
+	}
+	return n
+}
+
 // sockID is struct inet_diag_sockid.
 type sockID struct {
 	sport, dport [2]byte

@@ -86,7 +86,7 @@ func (transparent) Available(ctx context.Context, h *fault.Host) error {
 	}
 	d := &receiptV1{
 		Table: tablePrefix + "available", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()},
-		Port: 1, Mark: Mark, ElementTimeout: bulwark.Duration(ElementTimeout),
+		Port: 1, Mark: Mark, ElementTimeout: bulwark.Duration(ElementTimeout), SynOnly: true,
 	}
 	if err := prepareHost(ctx, h, d); err != nil {
 		return fmt.Errorf("%w (explicit mode, `bulwark proxy`, still works)", err)
@@ -143,10 +143,15 @@ func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 		return undo(err)
 	}
 	defer c.close()
+	reset := d.Proxy.Type == proxy.Down && d.Proxy.ResetExisting
+	if !reset {
+		n := countExisting(d.Addrs, d.Port)
+		d.Existing = &n
+	}
 	if err := createTable(c, d); err != nil {
 		return undo(err)
 	}
-	if d.Proxy.Type == proxy.Down && d.Proxy.ResetExisting {
+	if reset {
 		d.Reset = resetExisting(d.Addrs, d.Port)
 	}
 	return r.Set(d)
@@ -203,6 +208,9 @@ func (transparent) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if d.Reset != nil {
 		ev = append(ev, fault.Evidence("reset-existing", d.Reset.Method != resetUnavailable,
 			"existing direct connections: %d reset by %s %s", d.Reset.Count, d.Reset.Method, d.Reset.Note))
+	}
+	if e, ok := existingEvidence(d); ok {
+		ev = append(ev, e)
 	}
 	return ev, nil
 }
@@ -406,3 +414,21 @@ var (
 	_ fault.Availability = Down{}
 	_ fault.Statuser     = Down{}
 )
+
+// existingEvidence says how many connections to the target were open before
+// the fault and stay direct: the redirect catches new connections only, and
+// a pooled client keeps its connections (only dep.down resets them, with
+// --reset-existing). A drill that expects its pool to meet the fault reads
+// it here.
+func existingEvidence(d *receiptV1) (bulwark.Evidence, bool) {
+	switch {
+	case d.Existing == nil:
+		return bulwark.Evidence{}, false
+	case *d.Existing < 0:
+		return fault.Evidence("existing-connections", true, "existing direct connections to the target could not be counted; they stay direct (new connections meet the fault)"), true
+	case *d.Existing == 0:
+		return fault.Evidence("existing-connections", true, "no direct connection to the target was open: every connection meets the fault"), true
+	}
+	return fault.Evidence("existing-connections", true,
+		"%d connection(s) to the target were open before the fault and stay direct; new connections meet it (dep.down --reset-existing resets them)", *d.Existing), true
+}
