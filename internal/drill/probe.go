@@ -37,6 +37,7 @@ type HTTPCheck struct {
 	Timeout      bulwark.Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Headers      map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	Body         string            `yaml:"body,omitempty" json:"body,omitempty"`
+	KeepAlive    bool              `yaml:"keepAlive,omitempty" json:"keepAlive,omitempty" doc:"reuse one connection across samples, as a pooled client does (default: a new connection per sample; a load always reuses its connections)"`
 }
 
 // TCPCheck connects to an address.

@@ -32,7 +32,7 @@ func probeConfig(p *drill.Probe) (probe.Config, error) {
 }
 
 func httpConfig(c drill.HTTPCheck, timeout bulwark.Duration) *probe.HTTPConfig {
-	out := &probe.HTTPConfig{URL: c.URL, Method: c.Method, ExpectStatus: c.ExpectStatus, Headers: c.Headers, Body: c.Body, Timeout: c.Timeout}
+	out := &probe.HTTPConfig{URL: c.URL, Method: c.Method, ExpectStatus: c.ExpectStatus, Headers: c.Headers, Body: c.Body, Timeout: c.Timeout, KeepAlive: c.KeepAlive}
 	if out.Timeout == 0 {
 		out.Timeout = timeout
 	}

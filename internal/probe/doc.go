@@ -22,7 +22,8 @@
 // The registry (Register, Lookup, Kinds) is the only list of probe kinds. The
 // built-in kinds are:
 //
-//   - http: one request; OK when the status is in expectStatus (default 2xx).
+//   - http: one request, on a new connection unless keepAlive: true; OK when
+//     the status is in expectStatus (default 2xx).
 //   - tcp: a TCP connect; OK when the handshake completes.
 //   - command: runs an executable that is allow-listed by SHA-256 (DESIGN §6.9),
 //     without a shell; OK when it exits with expectExit.

@@ -18,11 +18,13 @@ func init() {
 	Register(Kind{Name: "http", NewConfig: func() Config { return &HTTPConfig{} }})
 }
 
-// maxBody is how much of a response body a probe reads (and discards) so the
-// connection can be reused.
+// maxBody is how much of a response body a probe reads (and discards) so a
+// kept-alive connection can be reused.
 const maxBody = 1 << 20
 
-// HTTPConfig is an http probe: one request per check.
+// HTTPConfig is an http probe: one request per check, on a new connection
+// unless KeepAlive, as a monitoring system's synthetic check makes it (a
+// transparent dependency fault catches new connections only).
 type HTTPConfig struct {
 	URL string `json:"url" yaml:"url"`
 	// Method defaults to GET.
@@ -33,6 +35,10 @@ type HTTPConfig struct {
 	Timeout bulwark.Duration  `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 	Body    string            `json:"body,omitempty" yaml:"body,omitempty"`
+	// KeepAlive reuses the connection across checks, as a pooled client
+	// does; a fault on new connections then reaches the probe only once
+	// that connection breaks.
+	KeepAlive bool `json:"keepAlive,omitempty" yaml:"keepAlive,omitempty"`
 }
 
 // Validate implements Config.
@@ -62,7 +68,9 @@ func (c *HTTPConfig) Validate() error {
 
 // Build implements Config.
 func (c *HTTPConfig) Build(name string, opts Options) (Probe, error) {
-	return &httpProbe{name: name, cfg: *c, opts: opts, client: newHTTPClient(0)}, nil
+	client := newHTTPClient(0)
+	client.Transport.(*http.Transport).DisableKeepAlives = !c.KeepAlive
+	return &httpProbe{name: name, cfg: *c, opts: opts, client: client}, nil
 }
 
 // newHTTPClient returns a client with its own transport, so Close can drop its

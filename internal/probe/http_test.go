@@ -1,11 +1,13 @@
 package probe_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,5 +113,37 @@ func TestTCPProbe(t *testing.T) {
 				t.Fatalf("Check = %+v, want ok=%v", r, tc.ok)
 			}
 		})
+	}
+}
+
+// TestHTTPProbeConnections checks that each check opens a new connection (a
+// fault on new connections reaches it) unless keepAlive reuses one.
+func TestHTTPProbeConnections(t *testing.T) {
+	for _, tc := range []struct {
+		keepAlive bool
+		want      int64
+	}{{false, 5}, {true, 1}} {
+		var opened atomic.Int64
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fine") }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				opened.Add(1)
+			}
+		}
+		srv.Start()
+		p, err := (&probe.HTTPConfig{URL: srv.URL, KeepAlive: tc.keepAlive}).Build("api", probe.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			if r := p.Check(context.Background()); !r.OK {
+				t.Fatalf("keepAlive %v: check failed: %s", tc.keepAlive, r.Err)
+			}
+		}
+		p.Close()
+		srv.Close()
+		if got := opened.Load(); got != tc.want {
+			t.Errorf("keepAlive %v: %d connections for 5 checks, want %d", tc.keepAlive, got, tc.want)
+		}
 	}
 }

@@ -21,6 +21,8 @@ const (
 
 // LoadConfig is a load probe: synthetic HTTP transactions at a fixed rate.
 // Query-only in production-class environments: see the package documentation.
+// Like a pooled client it always reuses its connections (up to
+// Concurrency); HTTPConfig.KeepAlive is not consulted.
 type LoadConfig struct {
 	// HTTPConfig is the request each transaction sends and what counts as success.
 	HTTPConfig `yaml:",inline"`
