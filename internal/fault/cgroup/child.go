@@ -141,15 +141,23 @@ func (hy *Hierarchy) remove(p, dest Path) error {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
+		var moveErr error
 		for _, pid := range pids {
-			// A process that exits meanwhile fails with ESRCH: fine.
-			_ = hy.Move(pid, dest)
+			// A process that exits meanwhile fails with ESRCH: fine. Any
+			// other failure (on v2, EBUSY: dest delegates a controller to
+			// its children, so it may hold no process) will not go away.
+			if err := hy.Move(pid, dest); err != nil && !errors.Is(err, syscall.ESRCH) {
+				moveErr = err
+			}
 		}
 		err = os.Remove(string(p))
 		if err == nil || errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 		last = err
+		if moveErr != nil {
+			return fmt.Errorf("remove cgroup %s: %w (its members cannot leave for %s: %w)", p, err, dest, moveErr)
+		}
 		if !errors.Is(err, syscall.EBUSY) {
 			break
 		}

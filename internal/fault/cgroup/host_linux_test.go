@@ -45,7 +45,11 @@ func TestHost(t *testing.T) {
 	}
 }
 
-func exercise(t *testing.T, hy *Hierarchy, controller string) {
+func exercise(t *testing.T, hy *Hierarchy, controller string) { exerciseOn(t, hy, controller, "") }
+
+// exerciseOn is exercise with the io limit set on device dev (MAJ:MIN), or
+// on the first disk found when dev is empty.
+func exerciseOn(t *testing.T, hy *Hierarchy, controller, dev string) {
 	root, v, err := hy.Controller(controller)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +72,13 @@ func exercise(t *testing.T, hy *Hierarchy, controller string) {
 	})
 	if again, err := hy.CreateChild(controller, root, strings.TrimPrefix(filepath.Base(string(outer)), ChildPrefix)); err != nil || again != outer {
 		t.Fatalf("CreateChild again = %s %v", again, err)
+	}
+	if v == V2 {
+		// outer holds no process yet, so it may delegate (no internal
+		// processes); undone before Remove(inner) moves the sleep into it.
+		if changed, err := hy.EnableController(outer, controller); err != nil || !changed {
+			t.Fatalf("EnableController(%s) = %v %v", outer, changed, err)
+		}
 	}
 	inner, err := hy.CreateChild(controller, outer, "inner")
 	if err != nil {
@@ -102,7 +113,17 @@ func exercise(t *testing.T, hy *Hierarchy, controller string) {
 		}
 	}
 	if controller == "io" {
-		ioLimit(t, hy, inner, v)
+		ioLimit(t, hy, inner, v, dev)
+	}
+	if v == V2 {
+		err := hy.Remove(inner)
+		if err == nil || !strings.Contains(err.Error(), "move pid") {
+			t.Fatalf("Remove(inner) while %s delegates %s, which keeps it from holding processes: %v, want the move's error", outer, controller, err)
+		}
+		t.Logf("Remove while the parent delegates: %v", err)
+		if err := hy.DisableController(outer, controller); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := hy.Remove(inner); err != nil {
 		t.Fatal(err)
@@ -134,10 +155,19 @@ func exercise(t *testing.T, hy *Hierarchy, controller string) {
 	}
 }
 
-// ioLimit sets and reads back a cap on the first virtio/scsi disk.
-func ioLimit(t *testing.T, hy *Hierarchy, p Path, v Version) {
+// ioLimit sets and reads back a cap on dev (MAJ:MIN), or when it is empty
+// on the first virtio/scsi disk.
+func ioLimit(t *testing.T, hy *Hierarchy, p Path, v Version, dev string) {
 	var major, minor uint32
+	if dev != "" {
+		if _, err := fmt.Sscanf(dev, "%d:%d", &major, &minor); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, d := range []string{"vda", "sda", "nvme0n1", "xvda"} {
+		if major != 0 {
+			break
+		}
 		b, err := os.ReadFile(filepath.Join("/sys/block", d, "dev"))
 		if err == nil {
 			if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d:%d", &major, &minor); err == nil {
@@ -162,5 +192,11 @@ func ioLimit(t *testing.T, hy *Hierarchy, p Path, v Version) {
 	}
 	if got, _ := hy.ReadIOLimit(p, v, major, minor); got != (IOLimit{Major: major, Minor: minor}) {
 		t.Fatalf("after clearing = %+v", got)
+	}
+	if v == V2 {
+		// Every key back at "max" drops the device's line from io.max.
+		if s, _ := hy.ReadFile(p, "io.max"); strings.Contains(s, fmt.Sprintf("%d:%d ", major, minor)) {
+			t.Fatalf("io.max after clearing: %q", s)
+		}
 	}
 }
