@@ -29,9 +29,17 @@ var sysDevBlock = "/sys/dev/block"
 // io.max (v2) caps its reads and writes on one block device. Recover moves
 // it back and removes the child.
 //
+// On cgroup v2 that works only from the root cgroup: any other cgroup that
+// holds a process cannot delegate io to a child (the no-internal-processes
+// rule). There the caps go into the io.max of the target's own cgroup
+// instead, so they apply to every process in it (a service, as a rule),
+// and Recover writes the device's previous io.max values back, compare and
+// swap: only while they are still the fault's.
+//
 // On cgroup v1, buffered writes are not throttled (the kernel's flusher
 // threads write them back outside the target's cgroup): only reads and
-// direct writes are. v2 throttles writeback too.
+// direct writes are. v2 throttles writeback too where the cgroup also has
+// the memory controller.
 type Throttle struct{}
 
 // ThrottleParams are disk.throttle's parameters.
@@ -86,20 +94,25 @@ func (Throttle) Info() fault.KindInfo {
 		SummaryZH:      "通过 cgroup I/O 控制器（v1 blkio 或 v2 io.max）限制进程在块设备上的读写字节速率和 IOPS",
 		Platforms:      []string{"linux"},
 		Outlives:       fault.OutlivesProcess,
-		ReceiptVersion: 1,
+		ReceiptVersion: 2, // 2: in-place receipts (cgroup v2 io.max of the target's cgroup); child ones are unchanged
 		NewParams:      func() any { return &ThrottleParams{} },
 	}
 }
 
-// throttleReceiptV1 is version 1 of disk.throttle's undo record.
+// throttleReceiptV1 is disk.throttle's undo record: version 1, and version
+// 2, which adds in-place records (InPlace, Prev).
 type throttleReceiptV1 struct {
 	Fault  string     `json:"fault"`
 	Target fault.Proc `json:"target"`
 	Comm   string     `json:"comm"`
 	Orig   string     `json:"orig"`  // the target's I/O cgroup before the fault
-	Child  string     `json:"child"` // the cgroup the fault creates under it
+	Child  string     `json:"child"` // the cgroup the fault creates under it; empty in place
 	CgVer  int        `json:"cgroupVersion"`
 	Limit  ioLimit    `json:"limit"`
+	// InPlace: the caps are in Orig's own io.max (cgroup v2, Orig not the
+	// root); Prev holds the device's values there before the fault.
+	InPlace bool     `json:"inPlace,omitempty"`
+	Prev    *ioLimit `json:"prev,omitempty"`
 }
 
 // ioLimit is the receipt's copy of a cgroup.IOLimit, with its own stable
@@ -117,11 +130,18 @@ func (l ioLimit) cgroup() cgroup.IOLimit { return cgroup.IOLimit(l) }
 
 func decodeThrottle(r *fault.Receipt) (throttleReceiptV1, error) {
 	var d throttleReceiptV1
-	if r.Version != 1 {
-		return d, fmt.Errorf("decode %s receipt: version %d is not one this binary knows (1)", ThrottleID, r.Version)
+	if r.Version < 1 || r.Version > 2 {
+		return d, fmt.Errorf("decode %s receipt: version %d is not one this binary knows (1, 2)", ThrottleID, r.Version)
 	}
 	if err := r.Decode(&d); err != nil {
 		return d, err
+	}
+	if d.InPlace {
+		if r.Version < 2 || !fault.ValidFaultID(d.Fault) || !filepath.IsAbs(d.Orig) || d.Child != "" || d.Prev == nil ||
+			d.CgVer != int(cgroup.V2) || d.Prev.Major != d.Limit.Major || d.Prev.Minor != d.Limit.Minor {
+			return d, fmt.Errorf("decode %s receipt: bad in-place record for cgroup %q", ThrottleID, d.Orig)
+		}
+		return d, nil
 	}
 	if !fault.ValidFaultID(d.Fault) || !filepath.IsAbs(d.Orig) || filepath.Dir(d.Child) != filepath.Clean(d.Orig) ||
 		filepath.Base(d.Child) != cgroup.ChildPrefix+throttleName(d.Fault) {
@@ -213,12 +233,46 @@ func (Throttle) Prepare(_ context.Context, h *fault.Host, req fault.Request) (*f
 	if strings.HasPrefix(filepath.Base(string(orig)), cgroup.ChildPrefix+"throttle-") {
 		return nil, &fault.ParamError{Param: "pid", Message: fmt.Sprintf("pid %d is already throttled (in %s)", p.PID, orig)}
 	}
-	child := filepath.Join(string(orig), cgroup.ChildPrefix+throttleName(req.ID))
-	return fault.NewReceipt(Throttle{}.Info(), "cgroup-io:"+proc.String(), throttleReceiptV1{
-		Fault: req.ID, Target: proc, Comm: st.Comm, Orig: string(orig), Child: child, CgVer: int(ver),
+	d := throttleReceiptV1{Fault: req.ID, Target: proc, Comm: st.Comm, Orig: string(orig), CgVer: int(ver),
 		Limit: ioLimit{Major: major, Minor: minor, RBps: uint64(p.ReadBps), WBps: uint64(p.WriteBps),
-			RIOPS: uint64(p.ReadIOPS), WIOPS: uint64(p.WriteIOPS)},
-	})
+			RIOPS: uint64(p.ReadIOPS), WIOPS: uint64(p.WriteIOPS)}}
+	if ver == cgroup.V2 && !hy.IsRoot(orig) {
+		// The no-internal-processes rule: orig holds the target, so it
+		// cannot delegate io to a child; cap orig itself.
+		if err := planInPlace(hy, p.PID, &d); err != nil {
+			return nil, err
+		}
+		return fault.NewReceipt(Throttle{}.Info(), "cgroup-io:"+string(orig), d)
+	}
+	d.Child = filepath.Join(string(orig), cgroup.ChildPrefix+throttleName(req.ID))
+	return fault.NewReceipt(Throttle{}.Info(), "cgroup-io:"+proc.String(), d)
+}
+
+// planInPlace completes d for caps in the io.max of the target's own v2
+// cgroup: it refuses a cgroup without io.max (its parent does not delegate
+// io) or holding bulwark itself, records the device's values there, and
+// keeps those the fault does not set.
+func planInPlace(hy *cgroup.Hierarchy, pid int, d *throttleReceiptV1) error {
+	orig := cgroup.Path(d.Orig)
+	prev, err := hy.ReadIOLimit(orig, cgroup.V2, d.Limit.Major, d.Limit.Minor)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("prepare %s: pid %d's cgroup %s (cgroup v2) has no io.max: its parent does not delegate io (cgroup.subtree_control)", ThrottleID, pid, orig)
+	}
+	if err != nil {
+		return fmt.Errorf("prepare %s: %w", ThrottleID, err)
+	}
+	if own, err := hy.ProcessCgroup(os.Getpid(), "io"); err == nil && own == orig {
+		return &fault.ParamError{Param: "pid", Message: fmt.Sprintf("pid %d is in cgroup %s with bulwark itself (pid %d): on cgroup v2 the caps apply to the whole cgroup and would throttle the agent", pid, orig, os.Getpid())}
+	}
+	l := &d.Limit
+	for _, f := range []struct{ set, old *uint64 }{{&l.RBps, &prev.RBps}, {&l.WBps, &prev.WBps}, {&l.RIOPS, &prev.RIOPS}, {&l.WIOPS, &prev.WIOPS}} {
+		if *f.set == 0 {
+			*f.set = *f.old
+		}
+	}
+	p := ioLimit(prev)
+	d.InPlace, d.Prev = true, &p
+	return nil
 }
 
 // Apply implements fault.Kind: it creates the child cgroup, sets the caps,
@@ -237,6 +291,12 @@ func (k Throttle) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) er
 	}
 	undo := func(err error) error {
 		return errors.Join(fmt.Errorf("apply %s: %w", ThrottleID, err), k.Recover(context.WithoutCancel(ctx), h, r))
+	}
+	if d.InPlace {
+		if err := hy.SetIOLimit(cgroup.Path(d.Orig), cgroup.V2, d.Limit.cgroup()); err != nil {
+			return undo(err)
+		}
+		return nil
 	}
 	child, err := hy.CreateChild("io", cgroup.Path(d.Orig), throttleName(d.Fault))
 	if err != nil {
@@ -297,12 +357,19 @@ func throttleInPlace(h *fault.Host, r *fault.Receipt) ([]bulwark.Evidence, error
 	if err != nil {
 		return nil, err
 	}
-	if string(cur) != d.Child {
-		ev := fault.Evidence("cgroup", false, "target %s (%s) is in %s, not %s", d.Target, d.Comm, cur, d.Child)
-		return []bulwark.Evidence{ev}, fmt.Errorf("target %s is in %s, not the throttled %s", d.Target, cur, d.Child)
+	capped := d.Child
+	if d.InPlace {
+		capped = d.Orig
 	}
-	ev := []bulwark.Evidence{fault.Evidence("cgroup", true, "target %s (%s) is in %s (cgroup %s)", d.Target, d.Comm, d.Child, cgroup.Version(d.CgVer))}
-	got, err := hy.ReadIOLimit(cgroup.Path(d.Child), cgroup.Version(d.CgVer), d.Limit.Major, d.Limit.Minor)
+	if string(cur) != capped {
+		ev := fault.Evidence("cgroup", false, "target %s (%s) is in %s, not %s", d.Target, d.Comm, cur, capped)
+		return []bulwark.Evidence{ev}, fmt.Errorf("target %s is in %s, not the throttled %s", d.Target, cur, capped)
+	}
+	ev := []bulwark.Evidence{fault.Evidence("cgroup", true, "target %s (%s) is in %s (cgroup %s)", d.Target, d.Comm, capped, cgroup.Version(d.CgVer))}
+	if d.InPlace {
+		ev[0].Detail += "; the caps are its own io.max, for every process in it"
+	}
+	got, err := hy.ReadIOLimit(cgroup.Path(capped), cgroup.Version(d.CgVer), d.Limit.Major, d.Limit.Minor)
 	if err != nil {
 		return ev, err
 	}
@@ -335,6 +402,9 @@ func (Throttle) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) erro
 	if err != nil {
 		return err
 	}
+	if d.InPlace {
+		return recoverInPlace(h, d)
+	}
 	if _, err := os.Stat(d.Child); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -355,6 +425,45 @@ func (Throttle) Recover(_ context.Context, h *fault.Host, r *fault.Receipt) erro
 	return nil
 }
 
+// recoverInPlace writes the device's previous values back to the io.max of
+// the target's cgroup while it still holds the fault's caps; a cgroup gone
+// (its service stopped) or values already back need nothing, and values
+// someone else changed meanwhile are left alone and reported.
+func recoverInPlace(h *fault.Host, d throttleReceiptV1) error {
+	hy, err := cgroup.Detect(h)
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", ThrottleID, err)
+	}
+	orig := cgroup.Path(d.Orig)
+	cur, err := hy.ReadIOLimit(orig, cgroup.V2, d.Limit.Major, d.Limit.Minor)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("recover %s: %w", ThrottleID, err)
+	case cur == d.Prev.cgroup():
+		return nil
+	case cur != d.Limit.cgroup():
+		return fmt.Errorf("recover %s: conflict: io.max of %s for %d:%d was changed by someone else while the fault was active (it is %s; the fault left %s; the original is %s), so it was not overwritten; write the original back and the next retry ends the fault",
+			ThrottleID, orig, cur.Major, cur.Minor, ioMaxText(cur), ioMaxText(d.Limit.cgroup()), ioMaxText(d.Prev.cgroup()))
+	}
+	if err := hy.SetIOLimit(orig, cgroup.V2, d.Prev.cgroup()); err != nil {
+		return fmt.Errorf("recover %s: %w", ThrottleID, err)
+	}
+	return nil
+}
+
+// ioMaxText is l as io.max shows it.
+func ioMaxText(l cgroup.IOLimit) string {
+	v := func(n uint64) string {
+		if n == 0 {
+			return "max"
+		}
+		return strconv.FormatUint(n, 10)
+	}
+	return fmt.Sprintf("%q", fmt.Sprintf("%d:%d rbps=%s wbps=%s riops=%s wiops=%s", l.Major, l.Minor, v(l.RBps), v(l.WBps), v(l.RIOPS), v(l.WIOPS)))
+}
+
 // sameProc reports whether p still runs (a failed move of a process that
 // has just exited is no error).
 func sameProc(h *fault.Host, p fault.Proc) bool { _, ok := h.Same(p); return ok }
@@ -365,6 +474,9 @@ func (Throttle) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Recei
 	d, err := decodeThrottle(r)
 	if err != nil {
 		return nil, err
+	}
+	if d.InPlace {
+		return verifyRecoveredInPlace(h, d)
 	}
 	if _, err := os.Stat(d.Child); !errors.Is(err, os.ErrNotExist) {
 		ev := fault.Evidence("cgroup gone", false, "%s still exists (%v)", d.Child, err)
@@ -389,6 +501,28 @@ func (Throttle) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Recei
 	ev = append(ev, fault.Evidence("target", ok, "target %s is in %s (originally %s)", d.Target, cur, d.Orig))
 	if !ok {
 		return ev, fmt.Errorf("verify %s recovered: target %s is in %s, not its original %s", ThrottleID, d.Target, cur, d.Orig)
+	}
+	return ev, nil
+}
+
+// verifyRecoveredInPlace checks that the io.max of the target's cgroup
+// holds the device's values from before the fault (or the cgroup is gone).
+func verifyRecoveredInPlace(h *fault.Host, d throttleReceiptV1) ([]bulwark.Evidence, error) {
+	hy, err := cgroup.Detect(h)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s recovered: %w", ThrottleID, err)
+	}
+	cur, err := hy.ReadIOLimit(cgroup.Path(d.Orig), cgroup.V2, d.Limit.Major, d.Limit.Minor)
+	if errors.Is(err, os.ErrNotExist) {
+		return []bulwark.Evidence{fault.Evidence("io.max", true, "cgroup %s is gone", d.Orig)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verify %s recovered: %w", ThrottleID, err)
+	}
+	ok := cur == d.Prev.cgroup()
+	ev := []bulwark.Evidence{fault.Evidence("io.max", ok, "%s/io.max for %d:%d is %s (before the fault %s)", d.Orig, cur.Major, cur.Minor, ioMaxText(cur), ioMaxText(d.Prev.cgroup()))}
+	if !ok {
+		return ev, fmt.Errorf("verify %s recovered: io.max of %s for %d:%d is %s, not the original %s", ThrottleID, d.Orig, cur.Major, cur.Minor, ioMaxText(cur), ioMaxText(d.Prev.cgroup()))
 	}
 	return ev, nil
 }
