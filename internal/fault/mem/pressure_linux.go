@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -107,6 +108,13 @@ func pressureCgroup(h *fault.Host, hy *cgroup.Hierarchy, p *PressureParams, d *r
 			msg = fmt.Sprintf("pid %d is in the root memory cgroup (%s): it has no memory cgroup of its own, so pressure there would be host-wide (use mem.fill for that, or run the target in a cgroup of its own)", p.PID, cg)
 		}
 		return "", &fault.ParamError{Param: param, Message: msg}
+	}
+	if _, v, _ := hy.Controller("memory"); v == cgroup.V2 {
+		// No internal processes: a v2 cgroup that delegates controllers to
+		// its children holds no process, so the helper could not join it.
+		if sub, err := hy.ReadFile(cg, "cgroup.subtree_control"); err == nil && strings.TrimSpace(sub) != "" {
+			return "", &fault.ParamError{Param: param, Message: fmt.Sprintf("%s delegates %s to its children (cgroup.subtree_control): on cgroup v2 such a cgroup holds no process, so the helper could not join it; name one of its leaf cgroups", what, strings.Join(strings.Fields(sub), " "))}
+		}
 	}
 	if own, err := hy.ProcessCgroup(os.Getpid(), "memory"); err == nil && cgroup.Within(own, cg) {
 		return "", &fault.ParamError{Param: param, Message: fmt.Sprintf("%s, which holds bulwark itself (pid %d, in %s): pressure there would press on the agent", what, os.Getpid(), own)}

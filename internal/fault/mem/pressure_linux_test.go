@@ -20,6 +20,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault/faulttest"
 	"github.com/bulwarkhq/bulwark/internal/fault/mem"
 	"github.com/bulwarkhq/bulwark/internal/testutil"
+	"github.com/bulwarkhq/bulwark/internal/vmtest"
 )
 
 // startSleep starts a process to be the target, killed by cleanup.
@@ -38,6 +39,9 @@ func startSleep(t *testing.T) *exec.Cmd {
 // cleanup removes it, moving members out first.
 func memCgroup(t *testing.T, h *fault.Host, limit int64, pid int) (*cgroup.Hierarchy, cgroup.Path) {
 	t.Helper()
+	if vmtest.InVM() {
+		vmtest.DelegateControllers(t, "memory") // TestPressureV2InVM
+	}
 	hy, err := cgroup.Detect(h)
 	if err != nil {
 		t.Fatalf("detect cgroups: %v", err)
