@@ -16,13 +16,19 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fault/exhaust"
 	"github.com/bulwarkhq/bulwark/internal/fault/faulttest"
 	"github.com/bulwarkhq/bulwark/internal/testutil"
+	"github.com/bulwarkhq/bulwark/internal/vmtest"
 )
 
 // testCgroup creates bulwark-test-<random> in the test's own pids cgroup,
 // moves pid into it, and removes it (after ending pid) when the test ends:
-// the kind then creates its child under a cgroup the test owns.
+// the kind then creates its child under a cgroup the test owns (cgroup v1),
+// or sets the pids.max of that cgroup (v2: it holds the target, so it can
+// have no child with pids). In the VM it delegates pids from the root first.
 func testCgroup(t *testing.T, h *fault.Host, pid int) cgroup.Path {
 	t.Helper()
+	if vmtest.InVM() {
+		vmtest.DelegateControllers(t, "pids") // TestPIDV2InVM
+	}
 	hy, err := cgroup.Detect(h)
 	if err != nil {
 		t.Skipf("no cgroups: %v", err)
@@ -66,7 +72,9 @@ func TestPIDContract(t *testing.T) {
 			}
 			return map[string]string{"pid": strconv.Itoa(target.pid())}
 		},
-		Snapshot: func(o *testutil.SnapshotOptions) { o.CgroupFiles = append(o.CgroupFiles, string(cg)) },
+		Snapshot: func(o *testutil.SnapshotOptions) {
+			o.CgroupFiles = append(o.CgroupFiles, string(cg), cg.File(cgroup.PidsMaxFile))
+		},
 		Effect: func(t *testing.T, h *fault.Host, f *bulwark.Fault) {
 			if got := target.try(t, "fork"); got != "EAGAIN" {
 				t.Errorf("target's fork under pid.exhaust: %s, want EAGAIN", got)
