@@ -42,6 +42,11 @@
 // or the marker never comes (boot failure or timeout, after which qemu is
 // killed); it is skipped when every test inside skipped.
 //
+// Inside the VM, Loop attaches a loop device over a tmpfs file (pass
+// LoopModules) and DelegateControllers enables cgroup v2 controllers in
+// the root's cgroup.subtree_control, for the tests of cgroup v2 paths: the
+// VM's /init mounts only cgroup2, a unified host. Both refuse outside it.
+//
 // testutil.Sandbox works inside the VM (the binary runs as root with /proc,
 // /sys, cgroup2 and a tmpfs /tmp), so sandboxed tests can run there as they are.
 //
