@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/bulwarkhq/bulwark/internal/fault/netfault"
+	"github.com/bulwarkhq/bulwark/internal/hostmgr"
 	"github.com/bulwarkhq/bulwark/internal/testutil"
 	"github.com/bulwarkhq/bulwark/internal/vmtest"
 )
@@ -90,31 +91,51 @@ func pct(ds []time.Duration, q float64) time.Duration { return ds[int(q*float64(
 // delay at the root (no bulwark): the median grows by the delay, and
 // bulwark's class adds at most 1 ms (+1 % for noise) to what bare netem gives. Under the
 // VM's software emulation bare netem itself overshoots by a few ms (timer
-// latency), so the request alone is not the reference.
+// latency), so the request alone is not the reference. The emulated VM
+// also stalls when the host is busy (CI runs other suites beside it), which
+// only ever lengthens round trips: a comparison that fails the upper bound
+// is measured again, up to three rounds, while the lower bound must hold in
+// every round.
 func TestNetemDelay(t *testing.T) {
 	requireNetem(t)
 	for _, d := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond} {
 		t.Run(d.String(), func(t *testing.T) {
 			p := newPair(t)
 			p.peer.ListenUDP(t, peer4+":7")
-			base := pct(p.rtts(t, peer4+":7", 20), 0.5)
-			bare := p.bareNetem(t, d, 40)
 			m := openManager(t, newHost(t, p.ns))
-			f := injectKind(t, m, "net.delay", map[string]string{"delay": d.String(), "destination": peer4, "protocol": "udp"}, time.Minute)
-			got := p.rtts(t, peer4+":7", 40)
-			recoverFault(t, m, f.ID)
-			added, bareAdded := pct(got, 0.5)-base, pct(bare, 0.5)-base
-			t.Logf("delay %v: base p50 %v; bare netem +%v (p99 %v); net.delay +%v (p99 %v)", d, base, bareAdded, pct(bare, 0.99), added, pct(got, 0.99))
-			if added < d-time.Millisecond/2 {
-				t.Errorf("median round trip grew by %v, less than the requested %v", added, d)
-			}
-			// 1 ms, plus 1 % for the run-to-run noise of two medians of 40
-			// in an emulated VM (they differ by up to 1.5 ms at 100 ms).
-			if limit := max(bareAdded, d) + time.Millisecond + d/100; added > limit {
-				t.Errorf("median round trip grew by %v, more than bare netem's %v (or the request) + 1ms + 1%%", added, bareAdded)
+			for round := 1; ; round++ {
+				added, bareAdded := measureDelay(t, p, m, d)
+				if added < d-time.Millisecond/2 {
+					t.Fatalf("median round trip grew by %v, less than the requested %v", added, d)
+				}
+				// 1 ms, plus 1 % for the run-to-run noise of two medians of 40
+				// in an emulated VM (they differ by up to 1.5 ms at 100 ms).
+				limit := max(bareAdded, d) + time.Millisecond + d/100
+				if added <= limit {
+					return
+				}
+				if round == 3 {
+					t.Fatalf("median round trip grew by %v, more than bare netem's %v (or the request) + 1ms + 1%%, in %d rounds", added, bareAdded, round)
+				}
+				t.Logf("round %d: +%v over the limit %v; measuring again", round, added, limit)
 			}
 		})
 	}
+}
+
+// measureDelay returns how much net.delay d and a bare netem qdisc of d add
+// to the median round trip to the peer, each measured against a baseline
+// taken just before.
+func measureDelay(t *testing.T, p *pair, m *hostmgr.Manager, d time.Duration) (added, bareAdded time.Duration) {
+	t.Helper()
+	base := pct(p.rtts(t, peer4+":7", 20), 0.5)
+	bare := p.bareNetem(t, d, 40)
+	f := injectKind(t, m, "net.delay", map[string]string{"delay": d.String(), "destination": peer4, "protocol": "udp"}, time.Minute)
+	got := p.rtts(t, peer4+":7", 40)
+	recoverFault(t, m, f.ID)
+	added, bareAdded = pct(got, 0.5)-base, pct(bare, 0.5)-base
+	t.Logf("delay %v: base p50 %v; bare netem +%v (p99 %v); net.delay +%v (p99 %v)", d, base, bareAdded, pct(bare, 0.99), added, pct(got, 0.99))
+	return added, bareAdded
 }
 
 // bareNetem measures n round trips through a netem qdisc of delay d at the
