@@ -18,7 +18,9 @@ import (
 // cgroup inside a VM whose only hierarchy is cgroup2, where they go through
 // memory.max, memory.current and the v2 cgroup.procs; on this hybrid host
 // memory is bound to v1. memCgroup delegates memory from the VM's root
-// cgroup first, as systemd does.
+// cgroup first, as systemd does. TestPressureHelperKilledThenSweep passes
+// there too but is left out: it adds nothing v2-specific to the contract's
+// membership checks, and 5 s under -race to a run of about 40 s.
 func TestPressureV2InVM(t *testing.T) {
 	testutil.Slow(t)
 	if vmtest.InVM() {
@@ -26,7 +28,7 @@ func TestPressureV2InVM(t *testing.T) {
 	}
 	// The network modules for the residue checker, which lists nftables,
 	// links and qdiscs.
-	vmtest.Run(t, vmtest.Options{Run: "^TestPressure(Contract|BadInput|HelperKilledThenSweep|V2InnerCgroup)$", Modules: vmtest.NetworkModules, Timeout: 2 * time.Minute})
+	vmtest.Run(t, vmtest.Options{Run: "^TestPressure(Contract|BadInput|V2InnerCgroup)$", Modules: vmtest.NetworkModules, Timeout: 2 * time.Minute})
 }
 
 // TestPressureV2InnerCgroup names a v2 cgroup that delegates memory to a
