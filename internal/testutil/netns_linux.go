@@ -118,10 +118,10 @@ func setupLink(h *netlink.Handle, name, cidr string) error {
 }
 
 // NetlinkHandle returns a netlink handle bound to the network namespace nsFD
-// (netlink.NewHandleAt), closed by t.Cleanup.
+// (netlink.NewHandleAt, rtnetlink only), closed by t.Cleanup.
 func NetlinkHandle(t testing.TB, nsFD int) *netlink.Handle {
 	t.Helper()
-	h, err := netlink.NewHandleAt(netns.NsHandle(nsFD))
+	h, err := netlink.NewHandleAt(netns.NsHandle(nsFD), unix.NETLINK_ROUTE)
 	if err != nil {
 		t.Fatalf("testutil.NetlinkHandle: %v", err)
 	}

@@ -29,6 +29,15 @@ func nftFamily(f nftables.TableFamily) string {
 // rules (by position, expressions without counters), sets with their elements,
 // named objects and flowtables.
 func (s *HostSnapshot) snapNFTables(nsFD int) error {
+	// A kernel without nfnetlink (a minimal VM kernel before its modules
+	// load) has no ruleset to record; the nftables library would fail
+	// inside its socket layer instead of returning an error.
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
+	if err != nil {
+		s.put("nft", "unavailable: "+err.Error())
+		return nil
+	}
+	unix.Close(fd)
 	c, err := nftables.New(nftables.WithNetNSFd(nsFD), nftables.AsLasting())
 	if err != nil {
 		return err
@@ -121,7 +130,7 @@ func (s *HostSnapshot) putErr(key string, err error) {
 // snapLinks records links (with ifb and other kinds), qdiscs, classes, filters,
 // addresses, routes of every table and policy-routing rules of namespace nsFD.
 func (s *HostSnapshot) snapLinks(nsFD int) error {
-	h, err := netlink.NewHandleAt(netns.NsHandle(nsFD))
+	h, err := netlink.NewHandleAt(netns.NsHandle(nsFD), unix.NETLINK_ROUTE)
 	if err != nil {
 		return err
 	}

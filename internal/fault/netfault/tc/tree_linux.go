@@ -114,7 +114,7 @@ func (t *Tree) openNS(path string, inode uint64) error {
 		f.Close()
 		return fmt.Errorf("network namespace %s is now inode %d, not %d: %w", path, st.Ino, inode, ErrNetNSGone)
 	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()))
+	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()), unix.NETLINK_ROUTE) // rtnetlink only: xfrm or nfnetlink may be missing
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("open rtnetlink in network namespace %s: %w", path, err)
