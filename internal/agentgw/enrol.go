@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"regexp"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,7 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/pki"
 )
 
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+var hostnameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`) })
 
 // Enrol implements agentpb.AgentServer: a valid join token and a CSR give
 // the agent an id and a client certificate bound to its hostname and id.
@@ -23,7 +24,7 @@ func (g *Gateway) Enrol(ctx context.Context, req *agentpb.EnrolRequest) (*agentp
 		return nil, err
 	}
 	switch {
-	case !hostnameRE.MatchString(req.GetHostname()):
+	case !hostnameRE().MatchString(req.GetHostname()):
 		return nil, status.Errorf(codes.InvalidArgument, "hostname %q is not a valid host name", req.GetHostname())
 	case !bulwark.ValidID(req.GetInstanceId()):
 		return nil, status.Errorf(codes.InvalidArgument, "instance_id %q is not a bulwark id", req.GetInstanceId())

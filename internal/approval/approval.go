@@ -15,6 +15,7 @@ package approval
 import (
 	"context"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -37,13 +38,13 @@ type Approval struct {
 // MaxValidity bounds an approval's window.
 const MaxValidity = 7 * 24 * time.Hour
 
-var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var sha256Pattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // Validate checks an approval before it is stored. Rules the store cannot
 // see (the approver's roles) are checked by Rules.
 func (a *Approval) Validate() error {
 	switch {
-	case !sha256Pattern.MatchString(a.DrillSHA256):
+	case !sha256Pattern().MatchString(a.DrillSHA256):
 		return bulwark.Errorf(bulwark.EINVALID, "approval: drillSha256 must be 64 lower-case hex digits, not %q", a.DrillSHA256)
 	case a.Environment == "":
 		return bulwark.Errorf(bulwark.EINVALID, "approval: environment is required")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -67,8 +68,8 @@ type hashed struct {
 }
 
 var (
-	actionRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$`)
-	hexRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	actionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$`) })
+	hexRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 )
 
 // Validate reports the first field of e a caller got wrong, as EINVALID.
@@ -78,9 +79,9 @@ func (e *Entry) Validate() error {
 		return bulwark.Errorf(bulwark.EINVALID, "audit entry: actor.id is required")
 	case !validActorKind(e.Actor.Kind):
 		return bulwark.Errorf(bulwark.EINVALID, "audit entry: actor.kind %q is not user, token, account, agent or system", e.Actor.Kind)
-	case !actionRE.MatchString(e.Action):
+	case !actionRE().MatchString(e.Action):
 		return bulwark.Errorf(bulwark.EINVALID, "audit entry: action %q is not dotted lowercase words like fault.inject", e.Action)
-	case e.RequestDigest != "" && !hexRE.MatchString(e.RequestDigest):
+	case e.RequestDigest != "" && !hexRE().MatchString(e.RequestDigest):
 		return bulwark.Errorf(bulwark.EINVALID, "audit entry: requestDigest %q is not 64 lowercase hex digits", e.RequestDigest)
 	case e.Result.Status != ResultOK && e.Result.Status != ResultDenied && e.Result.Status != ResultError:
 		return bulwark.Errorf(bulwark.EINVALID, "audit entry: result.status %q is not ok, denied or error", e.Result.Status)

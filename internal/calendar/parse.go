@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
 	"time"
 	_ "time/tzdata" // hosts without zoneinfo (minimal containers, Windows) still load zones
 
@@ -16,7 +17,7 @@ const (
 	maxEntries     = 1000
 )
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`) })
 
 // ParseFile reads and parses the calendar file at path.
 func ParseFile(path string) (*Calendar, error) {
@@ -51,7 +52,7 @@ func (c *Calendar) check(doc *yamldoc.Doc) {
 	if f.Kind != KindCalendar && !doc.Bad("kind") {
 		doc.Errorf("kind", "must be %s, not %q", KindCalendar, f.Kind)
 	}
-	if !namePattern.MatchString(f.Metadata.Name) {
+	if !namePattern().MatchString(f.Metadata.Name) {
 		doc.Errorf("metadata.name", "is required: lower-case letters, digits and dashes, not %q", f.Metadata.Name)
 	}
 	s := &f.Spec
@@ -130,7 +131,7 @@ func (c *Calendar) checkClosed(doc *yamldoc.Doc) {
 func checkName(doc *yamldoc.Doc, path, name string, seen map[string]string) {
 	p := yamldoc.Join(path, "name")
 	switch {
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		doc.Errorf(p, "is required: lower-case letters, digits and dashes, not %q", name)
 	case name == Outside:
 		doc.Errorf(p, "%q is reserved for time outside every session and window", name)

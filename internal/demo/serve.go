@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
 )
 
-var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
+var indexTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>Bulwark demo</title>
 <style>body{font:15px system-ui,sans-serif;margin:2em auto;max-width:60em}td,th{padding:.3em .8em;text-align:left}
 .passed{color:#137333}.failed,.error{color:#c5221f}.aborted{color:#b06000}</style></head><body>
@@ -21,6 +23,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
 {{range .}}<tr><td>{{.Name}} — {{.Title}}</td>{{if .Run}}<td class="{{.Run.Verdict}}">{{.Run.Verdict}}</td>
 <td>{{range $f, $p := .Links}}<a href="{{$p}}">{{$f}}</a> {{end}}</td>{{else}}<td>skipped</td><td>{{.Skipped}}</td>{{end}}</tr>
 {{end}}</table></body></html>`))
+})
 
 // Serve serves the report directory, with an index of the programme, on
 // addr until ctx is done.
@@ -41,7 +44,7 @@ func Serve(ctx context.Context, addr, dir string, outs []Outcome, log io.Writer)
 	mux.Handle("GET /reports/", http.StripPrefix("/reports/", http.FileServer(http.Dir(dir))))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		indexTmpl.Execute(w, rows)
+		indexTmpl().Execute(w, rows)
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -13,7 +14,7 @@ import (
 )
 
 // scenarioRE is the shape of a scenario id: category/sub/slug.
-var scenarioRE = regexp.MustCompile(`^[a-z]+/[a-z][a-z-]*/[a-z0-9][a-z0-9-]*$`)
+var scenarioRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+/[a-z][a-z-]*/[a-z0-9][a-z0-9-]*$`) })
 
 // stepFields lists, per step kind, the fields besides name and startDelay
 // that may appear with it.
@@ -167,7 +168,7 @@ func (v *validator) scenarioStep(s *Step, path string) {
 	if s.Select != nil {
 		s.Select = v.selector(s.Select, yamldoc.Join(path, "select"))
 	}
-	if !scenarioRE.MatchString(s.Scenario) {
+	if !scenarioRE().MatchString(s.Scenario) {
 		v.doc.Errorf(p, "%q is not a scenario id category/sub/slug", s.Scenario)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/yamldoc"
@@ -15,7 +16,7 @@ const (
 	Kind       = "Inventory"
 )
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`) })
 
 // report records one problem at a field path ("hosts[3].role").
 type report func(path, format string, args ...any)
@@ -120,7 +121,7 @@ func checkHost(bad report, i int, h bulwark.InventoryHost, hostnames map[string]
 
 func checkName(bad report, path, name string, seen map[string]bool, what string) {
 	switch key := what + "/" + name; {
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		bad(path, "%q is not a valid name (lower case letters, digits, '.', '_' and '-')", name)
 	case seen[key]:
 		bad(path, "%s %q appears twice", what, name)

@@ -5,13 +5,14 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/calendar"
 	"github.com/bulwarkhq/bulwark/internal/yamldoc"
 )
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`) })
 
 // Policy is a parsed, checked policy. It is immutable and safe for
 // concurrent use.
@@ -56,7 +57,7 @@ func check(doc *yamldoc.Doc, f *File) {
 	if f.Kind != KindPolicy && !doc.Bad("kind") {
 		doc.Errorf("kind", "must be %s, not %q", KindPolicy, f.Kind)
 	}
-	if !namePattern.MatchString(f.Metadata.Name) {
+	if !namePattern().MatchString(f.Metadata.Name) {
 		doc.Errorf("metadata.name", "is required: lower-case letters, digits, dots and dashes, not %q", f.Metadata.Name)
 	}
 	s := &f.Spec
@@ -136,7 +137,7 @@ func checkCalendar(doc *yamldoc.Doc, c *CalendarRules) {
 	default:
 		doc.Errorf("spec.calendar.outside", "%q is not %s or %s", c.Outside, RuleBlackout, RuleAllowed)
 	}
-	if c.Name != "" && !namePattern.MatchString(c.Name) {
+	if c.Name != "" && !namePattern().MatchString(c.Name) {
 		doc.Errorf("spec.calendar.name", "%q is not a calendar name", c.Name)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // oracleDSN returns the go-ora URL for dsn, which is either such a URL
@@ -50,8 +51,8 @@ func stripURL(err error) error {
 }
 
 var (
-	mysqlPass = regexp.MustCompile(`^([^:@/]*):[^@]*@`)
-	kvPass    = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+	mysqlPass = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([^:@/]*):[^@]*@`) })
+	kvPass    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`) })
 )
 
 // RedactDSN hides the password in a data source name (URL, key=value,
@@ -60,11 +61,11 @@ func RedactDSN(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
 		return u.Redacted()
 	}
-	if kvPass.MatchString(dsn) {
-		return kvPass.ReplaceAllString(dsn, "${1}xxxxx")
+	if kvPass().MatchString(dsn) {
+		return kvPass().ReplaceAllString(dsn, "${1}xxxxx")
 	}
-	if mysqlPass.MatchString(dsn) {
-		return mysqlPass.ReplaceAllString(dsn, "${1}:xxxxx@")
+	if mysqlPass().MatchString(dsn) {
+		return mysqlPass().ReplaceAllString(dsn, "${1}:xxxxx@")
 	}
 	if cred, rest, ok := strings.Cut(dsn, "@"); ok {
 		if user, _, hasPass := strings.Cut(cred, "/"); hasPass {

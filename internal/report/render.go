@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -72,14 +73,14 @@ func check(in *Input) error {
 	switch {
 	case in == nil || in.Run == nil:
 		return errors.New("render report: no run")
-	case !safeID.MatchString(in.Run.ID):
+	case !safeID().MatchString(in.Run.ID):
 		return fmt.Errorf("render report: run id %q is not a plain id", in.Run.ID)
 	}
 	return nil
 }
 
 // safeID is what a run id must look like to become part of a file name.
-var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var safeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`) })
 
 // WriteAll writes every report of in with default options. See
 // Options.WriteAll.

@@ -6,11 +6,12 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // decimalRE is what add and negate accept: an optional sign, digits, and
 // an optional fraction.
-var decimalRE = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+var decimalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`) })
 
 // op is a parsed --op: add:DECIMAL, negate or swap:I,J.
 type op struct {
@@ -29,7 +30,7 @@ func parseOp(s string) (op, error) {
 		}
 		return op{name: name}, nil
 	case "add":
-		if !decimalRE.MatchString(arg) {
+		if !decimalRE().MatchString(arg) {
 			return op{}, fmt.Errorf("add:%s: want a decimal number, as add:0.01 or add:-5", arg)
 		}
 		return op{name: name, arg: arg}, nil
@@ -46,7 +47,7 @@ func parseOp(s string) (op, error) {
 // addDecimal adds two decimals exactly, keeping the larger number of
 // fraction digits ("100.5" + "0.01" = "100.51").
 func addDecimal(a, b string) (string, error) {
-	if !decimalRE.MatchString(a) {
+	if !decimalRE().MatchString(a) {
 		return "", fmt.Errorf("the value is not a decimal number")
 	}
 	scale := max(fracDigits(a), fracDigits(b))
@@ -82,7 +83,7 @@ func scaled(s string, scale int) *big.Int {
 
 // negate flips the sign of a decimal.
 func negate(v string) (string, error) {
-	if !decimalRE.MatchString(v) {
+	if !decimalRE().MatchString(v) {
 		return "", fmt.Errorf("the value is not a decimal number")
 	}
 	switch v[0] {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark"
@@ -22,7 +23,9 @@ type ServiceParams struct {
 
 // unitRE is a systemd service name: letters, digits and :_.\- with an
 // optional @instance. No slash, space or shell character can pass.
-var unitRE = regexp.MustCompile(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]+)?\.service$`)
+var unitRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]+)?\.service$`)
+})
 
 // deniedUnits are services never stopped: the way in (SSH), the system bus
 // and the journal (systemd and bulwark need them), and login.
@@ -48,7 +51,7 @@ func (p *ServiceParams) Validate() error {
 		return &fault.ParamError{Param: "unit", Message: "is longer than 255 characters"}
 	case strings.HasSuffix(u, "@.service"):
 		return &fault.ParamError{Param: "unit", Message: fmt.Sprintf("%q is a template; name an instance (name@instance.service)", p.Unit)}
-	case !unitRE.MatchString(u):
+	case !unitRE().MatchString(u):
 		return &fault.ParamError{Param: "unit", Message: fmt.Sprintf("%q is not a service unit name (letters, digits and :_.\\- with an optional @instance, ending .service)", p.Unit)}
 	case p.Timeout <= 0 || time.Duration(p.Timeout) > maxServiceTimeout:
 		return &fault.ParamError{Param: "timeout", Message: fmt.Sprintf("%s is out of range (more than 0, at most %s)", time.Duration(p.Timeout), maxServiceTimeout)}
