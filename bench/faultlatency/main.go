@@ -5,7 +5,8 @@
 // process.hang, file.corrupt and net.partition, N times each, and prints the
 // medians and p90s next to a baseline measured in the same run (starting
 // `bulwark version`, which is the cost of any bulwark command before it does
-// anything). Run as root; it re-executes itself in fresh network and mount
+// anything) and a Go hello-world built in the same run (the cost of any Go
+// binary). Run as root; it re-executes itself in fresh network and mount
 // namespaces, so net.partition never touches this machine's ruleset, and
 // keeps its state and files in a temporary directory.
 //
@@ -71,6 +72,11 @@ func run(bin string, n int) error {
 	base := measure(n, func() (time.Duration, error) { return timed(bin, env, "version") })
 	fmt.Printf("%-34s %10s %10s %8s\n", "measure", "median", "p90", "÷ base")
 	row("baseline: bulwark version", base, base)
+	if hello, err := buildHello(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "faultlatency: no Go hello-world baseline:", err)
+	} else {
+		row("Go hello-world (same toolchain)", measure(n, func() (time.Duration, error) { return timed(hello, env) }), base)
+	}
 	kinds := []kindArgs{
 		{"process.hang", []string{"--pid", strconv.Itoa(sleeper.Process.Pid)}},
 		{"file.corrupt", []string{"--path", file}},
@@ -98,6 +104,32 @@ func run(bin string, n int) error {
 		row(k.name+" recover→gone", rec, base)
 	}
 	return inProcess(dir, n, kinds, base)
+}
+
+// buildHello builds a Go hello-world with the go command on PATH, so that a
+// run separates what starting any Go binary costs on this machine from what
+// starting bulwark costs.
+func buildHello(dir string) (string, error) {
+	src := filepath.Join(dir, "hello")
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		return "", err
+	}
+	files := map[string]string{
+		"go.mod":  "module hello\n\ngo 1.21\n",
+		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o600); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(src, "hello")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, out)
+	}
+	return bin, nil
 }
 
 // kindArgs is a kind and the flags of one inject.
