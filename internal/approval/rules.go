@@ -21,6 +21,9 @@ type Request struct {
 	Count       int          // distinct approvers needed; at least 1
 	Role        bulwark.Role // default approver
 	At          time.Time    // the run's start
+	// Until is the run's planned end; an approval must be valid over the
+	// whole of [At, Until]. Zero means At alone.
+	Until time.Time
 }
 
 // Rules decide whether approvals satisfy a request.
@@ -62,7 +65,8 @@ func (r Rules) Satisfied(ctx context.Context, req Request, approvals []*Approval
 }
 
 // binds reports whether a is an approval by a person other than the
-// submitter, of exactly this drill, environment and ticket, valid at At.
+// submitter, of exactly this drill, environment and ticket, valid from At
+// to Until.
 func binds(a *Approval, req Request) bool {
 	switch {
 	case a.DrillSHA256 == "" || a.DrillSHA256 != req.DrillSHA256, a.Environment != req.Environment, a.Ticket != req.Ticket:
@@ -72,7 +76,7 @@ func binds(a *Approval, req Request) bool {
 	case a.Approver.ID == a.Submitter, a.Approver.ID == req.Submitter.ID,
 		req.Submitter.OwnerID != "" && a.Approver.ID == req.Submitter.OwnerID:
 		return false
-	case req.At.Before(a.ValidFrom), req.At.After(a.ValidUntil):
+	case req.At.Before(a.ValidFrom), req.At.After(a.ValidUntil), req.Until.After(a.ValidUntil):
 		return false
 	}
 	return true
@@ -135,7 +139,7 @@ func (c *Checker) Missing(ctx context.Context, req policy.Request, env bulwark.E
 		}
 	}
 	ar := Request{DrillSHA256: req.DrillSHA256, Environment: env.Name, Ticket: req.Ticket, Submitter: req.Principal,
-		Role: need[0].Role, At: at}
+		Role: need[0].Role, At: at, Until: at.Add(req.Duration)}
 	for _, n := range need {
 		ar.Count = max(ar.Count, n.Count)
 	}

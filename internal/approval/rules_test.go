@@ -68,6 +68,8 @@ func TestSatisfied(t *testing.T) {
 		{"other ticket", func(r *approval.Request) { r.Ticket = "CHG-2" }, []*approval.Approval{appr(bob, nil)}, false},
 		{"not yet valid", func(r *approval.Request) { r.At = t0.Add(-2 * time.Hour) }, []*approval.Approval{appr(bob, nil)}, false},
 		{"expired", func(r *approval.Request) { r.At = t0.Add(2 * time.Hour) }, []*approval.Approval{appr(bob, nil)}, false},
+		{"valid to the planned end", func(r *approval.Request) { r.Until = t0.Add(time.Hour) }, []*approval.Approval{appr(bob, nil)}, true},
+		{"expires before the planned end", func(r *approval.Request) { r.Until = t0.Add(time.Hour + time.Second) }, []*approval.Approval{appr(bob, nil)}, false},
 		{"two needed, the same person twice", func(r *approval.Request) { r.Count = 2; r.Systems = []bulwark.System{trade} },
 			[]*approval.Approval{appr(bob, nil), appr(bob, nil)}, false},
 		{"two needed, two people", func(r *approval.Request) { r.Count = 2; r.Systems = []bulwark.System{trade} },

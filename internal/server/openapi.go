@@ -88,7 +88,7 @@ func openAPIPaths() map[string]any {
 		"/api/v1/runs/{id}":         map[string]any{"get": op("A run: its submission (approval state) and the stored run (state, verdict, measures)", "", map[string]string{"200": ""})},
 		"/api/v1/runs/{id}/events":  map[string]any{"get": op("The run's timeline", "", map[string]string{"200": ""})},
 		"/api/v1/runs/{id}/report":  map[string]any{"get": map[string]any{"summary": "The finished run's report: ?format=json|html|md|junit&lang=zh-CN|en", "responses": map[string]any{"200": map[string]any{"description": "the report"}}}},
-		"/api/v1/runs/{id}/approve": map[string]any{"post": op("Approve a waiting production-class run (a person with approver on every selected system, not the submitter); body {validFor}", "", map[string]string{"200": "", "201": ""})},
+		"/api/v1/runs/{id}/approve": map[string]any{"post": op("Approve a waiting production-class run (a person with approver on every selected system, not the submitter); body {validFor} (default 4h; must cover the run's planned duration)", "", map[string]string{"200": "", "201": ""})},
 		"/api/v1/agents/jointokens": map[string]any{
 			"post": op("Create a join token scoped to an environment (and zone); the secret is shown once", "", map[string]string{"201": ""}),
 			"get":  op("List join tokens", "", map[string]string{"200": ""}),

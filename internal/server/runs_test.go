@@ -136,6 +136,9 @@ func TestProductionRunWaitsForASecondPersonsApproval(t *testing.T) {
 	if code := h.do("POST", "/api/v1/runs/"+id+"/approve", acct, nil, &e); code != http.StatusForbidden || !strings.Contains(e.Error.Message, "person") {
 		t.Fatalf("approval by a token-only account: %d %+v", code, e)
 	}
+	if code := h.do("POST", "/api/v1/runs/"+id+"/approve", bob, map[string]any{"validFor": "1s"}, &e); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, "does not cover the run's planned") {
+		t.Fatalf("an approval shorter than the run: %d %+v", code, e)
+	}
 	code = h.do("POST", "/api/v1/runs/"+id+"/approve", bob, nil, &v)
 	if code != http.StatusCreated || v.Submission.State != server.SubmissionStarted || v.Submission.RunID == "" {
 		t.Fatalf("approval by bob: %d %+v", code, v.Submission)

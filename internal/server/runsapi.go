@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -230,6 +231,11 @@ func (s *Server) approveRun(w http.ResponseWriter, r *http.Request) error {
 	d, err := drill.Parse(pr.name, pr.data)
 	if err != nil {
 		return err
+	}
+	if planned := plannedDuration(d); validFor < planned {
+		msg := fmt.Sprintf("validFor: %s does not cover the run's planned %s (an approval must hold until the run ends)", validFor, planned)
+		s.record(r.Context(), p, "run.approve", "run/"+pr.ID, a, "denied", msg)
+		return bulwark.Errorf(bulwark.EINVALID, "%s", msg)
 	}
 	if len(pr.targets) == 0 {
 		// Loaded after a restart: resolve its hosts again, now, so that
