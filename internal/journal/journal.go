@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/internal/fault"
@@ -52,13 +53,9 @@ type Journal struct {
 
 // Open opens or creates the journal at path and loads it.
 func Open(path string) (*Journal, error) {
-	recs, seq, err := Load(path)
+	recs, seq, lines, err := load(path)
 	if err != nil {
 		return nil, err
-	}
-	lines := 0
-	if b, err := os.ReadFile(path); err == nil {
-		lines = bytes.Count(b, []byte("\n"))
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -75,14 +72,112 @@ func Open(path string) (*Journal, error) {
 // uses it to learn deadlines without taking the lock. A missing file is an
 // empty journal.
 func Load(path string) (map[string]*Record, uint64, error) {
-	recs := map[string]*Record{}
+	recs, seq, _, err := load(path)
+	return recs, seq, err
+}
+
+// load reads the file once and returns its records, the highest seq and the
+// number of lines.
+func load(path string) (map[string]*Record, uint64, int, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return recs, 0, nil
+		return map[string]*Record{}, 0, 0, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("read journal: %w", err)
+		return nil, 0, 0, fmt.Errorf("read journal: %w", err)
 	}
+	lines := bytes.Count(b, []byte("\n"))
+	if recs, seq, ok := parseLatest(b); ok {
+		return recs, seq, lines, nil
+	}
+	recs, seq, err := parseEvery(path, b)
+	return recs, seq, lines, err
+}
+
+// parseLatest is the fast path of load. Each fault has several lines (its
+// intent, applied, active, recovering, recovered snapshots) and only the last
+// counts, so it decodes in full only the last line of each fault: every line
+// is checked to be well-formed JSON, and its format version, seq and fault id
+// are read from the prefix Put writes (`{"v":1,"seq":12,"fault":{"id":"…"`).
+// Decoding every line cost 12 ms for a journal of 335 lines on a 2-core VM,
+// on every command. ok is false, and parseEvery must decide, whenever the file
+// holds anything but well-formed lines of this shape and format with a
+// decoded record that agrees with its prefix: a damaged or torn line, a newer
+// format, a line written some other way.
+func parseLatest(b []byte) (map[string]*Record, uint64, bool) {
+	latest := map[string][]byte{}
+	var seq uint64
+	for rest := b; len(rest) > 0; {
+		line, tail, _ := bytes.Cut(rest, []byte("\n"))
+		rest = tail
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if !json.Valid(line) {
+			return nil, 0, false
+		}
+		v, s, id, ok := prefix(line)
+		if !ok || v > FormatVersion {
+			return nil, 0, false
+		}
+		seq = max(seq, s)
+		latest[id] = line
+	}
+	recs := make(map[string]*Record, len(latest))
+	for id, line := range latest {
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil || r.Fault.ID != id || r.Format > FormatVersion {
+			return nil, 0, false
+		}
+		recs[id] = &r
+	}
+	return recs, seq, true
+}
+
+// prefix reads the format version, seq and fault id from the start of a line
+// as Put writes it; ok is false for any other shape (an escaped id, another
+// field order).
+func prefix(line []byte) (v int, seq uint64, id string, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"v":`))
+	if !ok {
+		return 0, 0, "", false
+	}
+	ver, rest, ok := number(rest)
+	if !ok {
+		return 0, 0, "", false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"seq":`)); !ok {
+		return 0, 0, "", false
+	}
+	seq, rest, ok = number(rest)
+	if !ok {
+		return 0, 0, "", false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"fault":{"id":"`)); !ok {
+		return 0, 0, "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return 0, 0, "", false
+	}
+	return int(ver), seq, string(rest[:end]), true
+}
+
+// number reads the unsigned decimal integer at the start of b.
+func number(b []byte) (uint64, []byte, bool) {
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 18 || n > 1 && b[0] == '0' {
+		return 0, b, false
+	}
+	v, err := strconv.ParseUint(string(b[:n]), 10, 64)
+	return v, b[n:], err == nil
+}
+
+// parseEvery decodes every line in order, the last line for an id winning: the
+// slow path of load, which reports damage by line.
+func parseEvery(path string, b []byte) (map[string]*Record, uint64, error) {
+	recs := map[string]*Record{}
 	var seq uint64
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
