@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/hostmgr"
@@ -54,11 +52,11 @@ func Run(ctx context.Context, cfg Config) error {
 	path := filepath.Join(cfg.StateDir, "journal.jsonl")
 	idleSince, lastTend := time.Now(), time.Time{}
 	for {
-		recs, _, err := journal.Load(path)
+		recs, err := journal.LoadLive(path)
 		if err != nil {
 			cfg.Logger.Error("read journal", "err", err)
 		}
-		wait, live := hostmgr.NextDeadline(slices.Collect(maps.Values(recs)), boot)
+		wait, live := hostmgr.NextDeadline(recs, boot)
 		switch {
 		case err == nil && !live && time.Since(idleSince) >= cfg.Idle:
 			cfg.Logger.Info("guard exiting: no live faults")

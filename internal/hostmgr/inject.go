@@ -130,8 +130,8 @@ func (m *Manager) checkConflict(info fault.KindInfo, resource string) error {
 	if resource == "" {
 		return nil
 	}
-	for _, r := range m.journal.Records() {
-		if !r.Fault.State.Live() || r.Fault.Resource != resource {
+	for _, r := range m.journal.Live() {
+		if r.Fault.Resource != resource {
 			continue
 		}
 		if r.Fault.State == bulwark.StateStuck {

@@ -140,7 +140,17 @@ func (m *Manager) serialise(ctx context.Context, fn func() error) error {
 func (m *Manager) Faults(ctx context.Context, filter bulwark.FaultFilter) ([]*bulwark.Fault, error) {
 	var out []*bulwark.Fault
 	err := m.serialise(ctx, func() error {
-		for _, r := range m.journal.Records() {
+		if filter.ID != nil {
+			if r, ok := m.journal.Get(*filter.ID); ok && (!filter.Live || r.Fault.State.Live()) {
+				out = append(out, &r.Fault)
+			}
+			return nil
+		}
+		recs := m.journal.Live
+		if !filter.Live {
+			recs = m.journal.Records
+		}
+		for _, r := range recs() {
 			if filter.ID != nil && r.Fault.ID != *filter.ID || filter.Live && !r.Fault.State.Live() {
 				continue
 			}
@@ -161,7 +171,7 @@ func (m *Manager) Faults(ctx context.Context, filter bulwark.FaultFilter) ([]*bu
 func (m *Manager) NextDeadline() (time.Duration, bool) {
 	m.sem <- struct{}{}
 	defer func() { <-m.sem }()
-	return NextDeadline(m.journal.Records(), m.bootID)
+	return NextDeadline(m.journal.Live(), m.bootID)
 }
 
 // NextDeadline computes, from journal records, how long until the earliest

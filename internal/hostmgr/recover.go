@@ -45,15 +45,7 @@ func (m *Manager) RecoverAll(ctx context.Context) ([]*bulwark.Fault, error) {
 	return out, err
 }
 
-func (m *Manager) liveRecords() []*journal.Record {
-	var live []*journal.Record
-	for _, r := range m.journal.Records() {
-		if r.Fault.State.Live() {
-			live = append(live, r)
-		}
-	}
-	return live
-}
+func (m *Manager) liveRecords() []*journal.Record { return m.journal.Live() }
 
 func (m *Manager) recoverAll(ctx context.Context, recs []*journal.Record, reason string) ([]*bulwark.Fault, error) {
 	var out []*bulwark.Fault

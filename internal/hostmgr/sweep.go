@@ -24,7 +24,7 @@ func (m *Manager) Sweep(ctx context.Context) ([]*bulwark.Fault, error) {
 func (m *Manager) sweepLocked(ctx context.Context) []*bulwark.Fault {
 	var out []*bulwark.Fault
 	now := bootNow()
-	for _, r := range m.journal.Records() {
+	for _, r := range m.journal.Live() {
 		reason, due := m.due(r, now)
 		if !due {
 			continue

@@ -12,7 +12,7 @@ import (
 // stays active until its deadline or a recover.
 func (m *Manager) Tend(ctx context.Context) {
 	_ = m.serialise(ctx, func() error {
-		for _, r := range m.journal.Records() {
+		for _, r := range m.journal.Live() {
 			if r.Fault.State != bulwark.StateActive {
 				continue
 			}

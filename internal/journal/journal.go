@@ -49,11 +49,19 @@ type Journal struct {
 	seq     uint64
 	lines   int
 	records map[string]*Record
+	// ended holds the last line of each fault that had ended when the
+	// journal was opened, decoded on first use: no command that injects,
+	// recovers or sweeps needs ended faults, and decoding up to KeepEnded
+	// of them cost every command milliseconds.
+	ended map[string][]byte
+	// undecodable is the first ended line that did not decode; Compact
+	// refuses to rewrite the journal while it is set.
+	undecodable error
 }
 
 // Open opens or creates the journal at path and loads it.
 func Open(path string) (*Journal, error) {
-	recs, seq, lines, err := load(path)
+	recs, ended, seq, lines, err := load(path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -65,33 +73,51 @@ func Open(path string) (*Journal, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Journal{path: path, f: f, seq: seq, lines: lines, records: recs}, nil
+	return &Journal{path: path, f: f, seq: seq, lines: lines, records: recs, ended: ended}, nil
 }
 
 // Load reads the journal at path without opening it for writing: the guard
 // uses it to learn deadlines without taking the lock. A missing file is an
 // empty journal.
 func Load(path string) (map[string]*Record, uint64, error) {
-	recs, seq, _, err := load(path)
+	recs, _, seq, _, err := load(path, false)
 	return recs, seq, err
 }
 
+// LoadLive is Load for the records of live faults only, which it decodes
+// without decoding the ended ones (see parseLatest): the guard reads the
+// journal several times a second.
+func LoadLive(path string) ([]*Record, error) {
+	recs, _, _, _, err := load(path, true)
+	if err != nil {
+		return nil, err
+	}
+	var live []*Record
+	for _, r := range recs {
+		if r.Fault.State.Live() {
+			live = append(live, r)
+		}
+	}
+	return live, nil
+}
+
 // load reads the file once and returns its records, the highest seq and the
-// number of lines.
-func load(path string) (map[string]*Record, uint64, int, error) {
+// number of lines. With lazy, the last lines of ended faults come back
+// undecoded in ended (see parseLatest) when the fast path applies.
+func load(path string, lazy bool) (recs map[string]*Record, ended map[string][]byte, seq uint64, lines int, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[string]*Record{}, 0, 0, nil
+		return map[string]*Record{}, nil, 0, 0, nil
 	}
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("read journal: %w", err)
+		return nil, nil, 0, 0, fmt.Errorf("read journal: %w", err)
 	}
-	lines := bytes.Count(b, []byte("\n"))
-	if recs, seq, ok := parseLatest(b); ok {
-		return recs, seq, lines, nil
+	lines = bytes.Count(b, []byte("\n"))
+	if recs, ended, seq, ok := parseLatest(b, lazy); ok {
+		return recs, ended, seq, lines, nil
 	}
-	recs, seq, err := parseEvery(path, b)
-	return recs, seq, lines, err
+	recs, seq, err = parseEvery(path, b)
+	return recs, nil, seq, lines, err
 }
 
 // parseLatest is the fast path of load. Each fault has several lines (its
@@ -104,32 +130,133 @@ func load(path string) (map[string]*Record, uint64, int, error) {
 // holds anything but well-formed lines of this shape and format with a
 // decoded record that agrees with its prefix: a damaged or torn line, a newer
 // format, a line written some other way.
-func parseLatest(b []byte) (map[string]*Record, uint64, bool) {
+//
+// With lazy, the last line of a fault whose state (read by endedState) is not
+// live is not decoded but returned in ended: only live faults are decoded up
+// front. A line endedState cannot read exactly is decoded.
+func parseLatest(b []byte, lazy bool) (recs map[string]*Record, ended map[string][]byte, seq uint64, ok bool) {
 	latest := map[string][]byte{}
-	var seq uint64
 	for rest := b; len(rest) > 0; {
 		line, tail, _ := bytes.Cut(rest, []byte("\n"))
 		rest = tail
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if !json.Valid(line) {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		v, s, id, ok := prefix(line)
 		if !ok || v > FormatVersion {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		seq = max(seq, s)
 		latest[id] = line
 	}
-	recs := make(map[string]*Record, len(latest))
+	recs = make(map[string]*Record, len(latest))
+	ended = map[string][]byte{}
 	for id, line := range latest {
+		if lazy && endedState(line) {
+			ended[id] = line
+			continue
+		}
 		var r Record
 		if err := json.Unmarshal(line, &r); err != nil || r.Fault.ID != id || r.Format > FormatVersion {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		recs[id] = &r
 	}
-	return recs, seq, true
+	return recs, ended, seq, true
+}
+
+// endedState reports whether a well-formed line as Put writes it,
+// {"v":1,"seq":12,"fault":{"id":"…","kind":"…","params":{…},["target":{…},]"state":"…",
+// records a fault that is no longer live. It reads the fault's state token by
+// token and answers false (decode it) for anything it cannot read exactly,
+// and for a line holding more than one "state" key anywhere, so a live fault
+// is never taken for an ended one.
+func endedState(line []byte) bool {
+	if bytes.Count(line, []byte(`"state":`)) != 1 {
+		return false
+	}
+	_, _, _, ok := prefix(line)
+	if !ok {
+		return false
+	}
+	rest := line[bytes.Index(line, []byte(`"id":`))+len(`"id":`):]
+	if rest, ok = skipString(rest); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"kind":`)); !ok {
+		return false
+	}
+	if rest, ok = skipString(rest); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"params":`)); !ok {
+		return false
+	}
+	if rest, ok = skipStringMap(rest); !ok {
+		return false
+	}
+	if r, isTarget := bytes.CutPrefix(rest, []byte(`,"target":`)); isTarget {
+		if rest, ok = skipStringMap(r); !ok {
+			return false
+		}
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"state":"`)); !ok {
+		return false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return false
+	}
+	return !bulwark.State(rest[:end]).Live()
+}
+
+// skipString skips the JSON string at the start of b.
+func skipString(b []byte) ([]byte, bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return b, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return b[i+1:], true
+		}
+	}
+	return b, false
+}
+
+// skipStringMap skips null or a JSON object of string values at the start of
+// b.
+func skipStringMap(b []byte) ([]byte, bool) {
+	if rest, ok := bytes.CutPrefix(b, []byte("null")); ok {
+		return rest, true
+	}
+	rest, ok := bytes.CutPrefix(b, []byte("{"))
+	if !ok {
+		return b, false
+	}
+	if rest, ok := bytes.CutPrefix(rest, []byte("}")); ok {
+		return rest, true
+	}
+	for {
+		if rest, ok = skipString(rest); !ok {
+			return b, false
+		}
+		if rest, ok = bytes.CutPrefix(rest, []byte(":")); !ok {
+			return b, false
+		}
+		if rest, ok = skipString(rest); !ok {
+			return b, false
+		}
+		if r, ok := bytes.CutPrefix(rest, []byte("}")); ok {
+			return r, true
+		}
+		if rest, ok = bytes.CutPrefix(rest, []byte(",")); !ok {
+			return b, false
+		}
+	}
 }
 
 // prefix reads the format version, seq and fault id from the start of a line
@@ -227,6 +354,7 @@ func (j *Journal) Put(r *Record) error {
 		return fmt.Errorf("sync journal: %w", err)
 	}
 	j.records[c.Fault.ID] = &c
+	delete(j.ended, c.Fault.ID)
 	j.lines++
 	r.Seq = c.Seq
 	return nil
@@ -259,7 +387,10 @@ func (j *Journal) repairTail() error {
 func (j *Journal) Get(id string) (*Record, bool) {
 	r, ok := j.records[id]
 	if !ok {
-		return nil, false
+		if _, ok = j.ended[id]; !ok {
+			return nil, false
+		}
+		r = j.decodeEnded(id)
 	}
 	c := *r
 	return &c, true
@@ -267,13 +398,50 @@ func (j *Journal) Get(id string) (*Record, bool) {
 
 // Records returns copies of every record, newest first.
 func (j *Journal) Records() []*Record {
+	for id := range j.ended {
+		j.decodeEnded(id)
+	}
+	return j.copies(func(*Record) bool { return true })
+}
+
+// Live returns copies of the records of live faults, newest first, without
+// decoding the ended ones.
+func (j *Journal) Live() []*Record {
+	return j.copies(func(r *Record) bool { return r.Fault.State.Live() })
+}
+
+func (j *Journal) copies(keep func(*Record) bool) []*Record {
 	out := make([]*Record, 0, len(j.records))
 	for _, r := range j.records {
-		c := *r
-		out = append(out, &c)
+		if keep(r) {
+			c := *r
+			out = append(out, &c)
+		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Fault.ID > out[b].Fault.ID })
 	return out
+}
+
+// decodeEnded decodes the kept line of an ended fault into the records. A
+// line that does not decode becomes a record of its id and prefix carrying
+// the error, and Compact refuses to run, so the line is never lost.
+func (j *Journal) decodeEnded(id string) *Record {
+	line := j.ended[id]
+	delete(j.ended, id)
+	var r Record
+	if err := json.Unmarshal(line, &r); err != nil || r.Fault.ID != id {
+		if err == nil {
+			err = fmt.Errorf("id %q in place of %q", r.Fault.ID, id)
+		}
+		err = fmt.Errorf("journal %s: record of ended fault %s does not decode: %w", j.path, id, err)
+		v, seq, _, _ := prefix(line)
+		r = Record{Format: v, Seq: seq, Fault: bulwark.Fault{ID: id, State: bulwark.StateFailed, Error: err.Error()}}
+		if j.undecodable == nil {
+			j.undecodable = err
+		}
+	}
+	j.records[id] = &r
+	return &r
 }
 
 // Compact rewrites the journal with one line per fault, dropping ended faults
@@ -282,7 +450,11 @@ func (j *Journal) Records() []*Record {
 func (j *Journal) Compact(keepEnded int) error {
 	var keep []*Record
 	ended := 0
-	for _, r := range j.Records() {
+	recs := j.Records()
+	if j.undecodable != nil {
+		return fmt.Errorf("compact journal: %w", j.undecodable)
+	}
+	for _, r := range recs {
 		if !r.Fault.State.Live() {
 			if ended++; ended > keepEnded {
 				continue
