@@ -25,7 +25,7 @@
 // matches a SYN and NAT binds at a connection's first packet, so a
 // connection conntrack first meets mid-stream stays direct instead of being
 // sent to a proxy that would reset it); the evidence counts the connections
-// left direct. dep.down --reset-existing resets existing
+// left direct. Every kind's --reset-existing resets existing
 // direct connections (inet_diag SOCK_DESTROY, or conntrack deletion where
 // the kernel lacks it; the receipt and evidence say which). Recover deletes
 // the redirect's set elements first (new connections go direct), then sends

@@ -288,3 +288,39 @@ func TestExistingConnectionStaysDirect(t *testing.T) {
 	}
 	recoverFault(t, m, f)
 }
+
+// TestResetExistingSlow checks --reset-existing on a kind other than
+// dep.down: a pooled client's open connection is reset, so its next one
+// goes through the proxy and meets the delay.
+func TestResetExistingSlow(t *testing.T) {
+	h, ok := sandbox(t)
+	if !ok {
+		return
+	}
+	const target = "127.0.0.1:6394"
+	serveRESP(t, target)
+	m := openManager(t, h)
+	c, err := net.Dial("tcp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := inject(t, m, "dep.slow", map[string]string{"target": target, "delay": "300ms", "reset-existing": "true"})
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	_, werr := io.WriteString(c, "PING\r\n")
+	_, rerr := bufio.NewReader(c).ReadString('\n')
+	if werr == nil && rerr == nil {
+		t.Error("the existing direct connection still works after dep.slow --reset-existing")
+	}
+	if reply, took, err := redisPing(target, 2*time.Second); err != nil || reply != "+PONG" || took < 300*time.Millisecond {
+		t.Errorf("a new connection: %q in %v (%v), want +PONG after ≥ 300ms", reply, took, err)
+	}
+	var reset bool
+	for _, e := range f.Evidence {
+		reset = reset || e.Check == "reset-existing" && e.OK && strings.Contains(e.Detail, "1 reset")
+	}
+	if !reset {
+		t.Errorf("no evidence of one reset connection: %+v", f.Evidence)
+	}
+	recoverFault(t, m, f)
+}

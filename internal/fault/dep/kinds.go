@@ -135,6 +135,9 @@ type receiptV1 struct {
 	// connection stays direct even where conntrack picks it up mid-stream
 	// (receipts written before this field redirect any first packet).
 	SynOnly bool `json:"synOnly,omitempty"`
+	// ResetExisting: Apply resets the direct connections to the target open
+	// at inject (any kind; older receipts carry it in Proxy for dep.down).
+	ResetExisting bool `json:"resetExisting,omitempty"`
 	// Set by Apply.
 	Helper    *fault.Proc  `json:"helper,omitempty"`
 	ProxyPort uint16       `json:"proxyPort,omitempty"`
@@ -145,7 +148,7 @@ type receiptV1 struct {
 	Existing *int `json:"existing,omitempty"`
 }
 
-// ResetReport says how dep.down --reset-existing reset existing direct
+// ResetReport says how --reset-existing reset existing direct
 // connections: Method is "sock_destroy", "conntrack" or "unavailable".
 type ResetReport struct {
 	Method string `json:"method"`
@@ -222,7 +225,7 @@ func (transparent) Prepare(ctx context.Context, h *fault.Host, req fault.Request
 		Fault: req.ID, Target: c.Target, Addrs: addrs, Port: port, Table: table, Mark: Mark,
 		ElementTimeout: bulwark.Duration(ElementTimeout), Refresh: bulwark.Duration(RefreshEvery),
 		Drain: bulwark.Duration(Drain), Proxy: pf, Framing: c.framing(hb),
-		Deadline: req.Deadline.UTC(), Exe: h.Exe, SynOnly: true,
+		Deadline: req.Deadline.UTC(), Exe: h.Exe, SynOnly: true, ResetExisting: c.ResetExisting,
 	}
 	if _, err := d.Framing.Proxy(); err != nil {
 		return nil, &fault.ParamError{Param: "framing", Message: err.Error()}

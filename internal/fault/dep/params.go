@@ -29,6 +29,8 @@ type common struct {
 	Framing    string
 	LengthSize int
 	Delimiter  string
+	// ResetExisting resets the direct connections open at inject (transparent mode).
+	ResetExisting bool
 }
 
 // params is implemented by every dep.* params struct.
@@ -53,6 +55,14 @@ type FramingParams struct {
 	Framing    string `param:"framing" default:"auto" enum:"raw,http1,http2,length,delimited,auto" help:"how the proxy cuts connections into units"`
 	LengthSize int    `param:"length-size" enum:"1,2,4,8" help:"--framing length: length header bytes (default 4)"`
 	Delimiter  string `param:"delimiter" default:"\\n" help:"--framing delimited: the delimiter, Go escapes allowed"`
+}
+
+// Existing says what becomes of the connections to the target that are open
+// when a transparent fault starts; every dep kind embeds it. The redirect
+// catches new connections only, so a pooled client keeps its direct
+// connections unless they are reset.
+type Existing struct {
+	ResetExisting bool `param:"reset-existing" help:"also reset this host's existing direct connections to the target, so pooled clients reconnect through the fault (socket destroy, or conntrack deletion)"`
 }
 
 // check validates the common block; each Validate calls it.
@@ -223,10 +233,12 @@ type SlowParams struct {
 	Delay  bulwark.Duration `param:"delay" help:"added latency per unit (per message with --per request)"`
 	Jitter bulwark.Duration `param:"jitter" help:"± random spread around --delay"`
 	Rate   bulwark.ByteRate `param:"rate" unit:"bytes/s" help:"bandwidth cap (KB/s, MiB/s, …)"`
+
+	Existing
 }
 
 func (p *SlowParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*SlowParams) kindID() string { return IDSlow }
 func (p *SlowParams) fault() proxy.Fault {
@@ -256,10 +268,12 @@ type HangParams struct {
 	AfterBytes  bulwark.ByteSize `param:"after-bytes" unit:"bytes" help:"stall mid-stream after this many bytes (0: hold new connections from the start)"`
 	AfterFrames int64            `param:"after-frames" min:"0" help:"stall after this many units/frames"`
 	Heartbeat   bool             `param:"heartbeat" help:"keep passing heartbeats (HTTP/2 PING; empty length-prefixed frames or empty delimited messages) and hold the rest"`
+
+	Existing
 }
 
 func (p *HangParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*HangParams) kindID() string { return IDHang }
 func (p *HangParams) fault() proxy.Fault {
@@ -283,11 +297,11 @@ type DownParams struct {
 	Direction string `param:"direction" enum:"upstream,downstream" help:"unused by dep.down (kept for a uniform interface)"`
 	FramingParams
 
-	ResetExisting bool `param:"reset-existing" help:"also reset this host's existing direct connections to the target (socket destroy, or conntrack deletion)"`
+	Existing
 }
 
 func (p *DownParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*DownParams) kindID() string { return IDDown }
 func (p *DownParams) fault() proxy.Fault {
@@ -311,10 +325,12 @@ type ErrorParams struct {
 	GRPCStatus int    `param:"grpc-status" min:"1" max:"16" help:"gRPC status code for gRPC requests (default derived from --status)"`
 	Corrupt    bool   `param:"corrupt" help:"non-HTTP traffic: corrupt the bytes of each unit the fault applies to"`
 	Truncate   bool   `param:"truncate" help:"non-HTTP traffic: truncate each unit the fault applies to"`
+
+	Existing
 }
 
 func (p *ErrorParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*ErrorParams) kindID() string { return IDError }
 func (p *ErrorParams) fault() proxy.Fault {
@@ -346,10 +362,12 @@ type TruncateParams struct {
 	FramingParams
 
 	Bytes bulwark.ByteSize `param:"bytes" unit:"bytes" help:"bytes let through before the connection is closed (0 with --per chunk/request: half of the unit)"`
+
+	Existing
 }
 
 func (p *TruncateParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*TruncateParams) kindID() string { return IDTruncate }
 func (p *TruncateParams) fault() proxy.Fault {
@@ -377,10 +395,12 @@ type TLSParams struct {
 
 	Cert       string `param:"cert" default:"untrusted" enum:"expired,wrong-name,untrusted" help:"the bad certificate to serve"`
 	ServerName string `param:"server-name" help:"the name the certificate is for (default: the target's host)"`
+
+	Existing
 }
 
 func (p *TLSParams) common() common {
-	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter}
+	return common{p.Target, p.Percent, p.Per, p.Method, p.Path, p.Header, p.Direction, p.Framing, p.LengthSize, p.Delimiter, p.ResetExisting}
 }
 func (*TLSParams) kindID() string { return IDTLS }
 func (p *TLSParams) fault() proxy.Fault {

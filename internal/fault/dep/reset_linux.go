@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Reset methods reported by dep.down --reset-existing.
+// Reset methods reported by --reset-existing.
 const (
 	resetSockDestroy = "sock_destroy"
 	resetConntrack   = "conntrack"

@@ -102,8 +102,8 @@ func dataDir(h *fault.Host, id string) string { return filepath.Join(h.StateDir,
 
 // Apply implements fault.Kind. It starts the helper proxy (its own session,
 // absolute deadline), waits for it to listen, installs the redirect table in
-// one batch, and for dep.down --reset-existing resets the existing direct
-// connections. On failure it stops the helper again; the table is created
+// one batch, and with --reset-existing resets the existing direct
+// connections (otherwise it counts them). On failure it stops the helper again; the table is created
 // last, so nothing is left in the path.
 func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	d, err := decodeReceipt(r)
@@ -143,7 +143,7 @@ func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 		return undo(err)
 	}
 	defer c.close()
-	reset := d.Proxy.Type == proxy.Down && d.Proxy.ResetExisting
+	reset := d.ResetExisting || d.Proxy.Type == proxy.Down && d.Proxy.ResetExisting
 	if !reset {
 		n := countExisting(d.Addrs, d.Port)
 		d.Existing = &n
@@ -417,9 +417,8 @@ var (
 
 // existingEvidence says how many connections to the target were open before
 // the fault and stay direct: the redirect catches new connections only, and
-// a pooled client keeps its connections (only dep.down resets them, with
-// --reset-existing). A drill that expects its pool to meet the fault reads
-// it here.
+// a pooled client keeps its connections unless --reset-existing resets them.
+// A drill that expects its pool to meet the fault reads it here.
 func existingEvidence(d *receiptV1) (bulwark.Evidence, bool) {
 	switch {
 	case d.Existing == nil:
@@ -430,5 +429,5 @@ func existingEvidence(d *receiptV1) (bulwark.Evidence, bool) {
 		return fault.Evidence("existing-connections", true, "no direct connection to the target was open: every connection meets the fault"), true
 	}
 	return fault.Evidence("existing-connections", true,
-		"%d connection(s) to the target were open before the fault and stay direct; new connections meet it (dep.down --reset-existing resets them)", *d.Existing), true
+		"%d connection(s) to the target were open before the fault and stay direct; new connections meet it (--reset-existing resets them)", *d.Existing), true
 }
