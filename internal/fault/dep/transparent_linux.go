@@ -103,8 +103,8 @@ func dataDir(h *fault.Host, id string) string { return filepath.Join(h.StateDir,
 // Apply implements fault.Kind. It starts the helper proxy (its own session,
 // absolute deadline), waits for it to listen, installs the redirect table in
 // one batch, and with --reset-existing resets the existing direct
-// connections (otherwise it counts them). On failure it stops the helper again; the table is created
-// last, so nothing is left in the path.
+// connections (otherwise it counts them). On failure it stops the helper
+// again; the table is created last, so nothing is left in the path.
 func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 	d, err := decodeReceipt(r)
 	if err != nil {
