@@ -140,7 +140,7 @@ func parseLatest(b []byte, lazy bool) (recs map[string]*Record, ended map[string
 		line, tail, _ := bytes.Cut(rest, []byte("\n"))
 		rest = tail
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		if !json.Valid(line) {
+		if !validJSON(line) {
 			return nil, nil, 0, false
 		}
 		v, s, id, ok := prefix(line)
