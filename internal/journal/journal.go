@@ -57,6 +57,9 @@ type Journal struct {
 	// undecodable is the first ended line that did not decode; Compact
 	// refuses to rewrite the journal while it is set.
 	undecodable error
+	// tailOK is set once the file is known to end in a newline: checked, or
+	// written by Put. Only the holder of the state lock writes the file.
+	tailOK bool
 }
 
 // Open opens or creates the journal at path and loads it.
@@ -347,9 +350,11 @@ func (j *Journal) Put(r *Record) error {
 	if err := j.repairTail(); err != nil {
 		return err
 	}
+	j.tailOK = false
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
+	j.tailOK = true
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("sync journal: %w", err)
 	}
@@ -363,6 +368,9 @@ func (j *Journal) Put(r *Record) error {
 // repairTail ends a torn last line with a newline, so the next record starts
 // on a line of its own and the torn one stays a parse error no one trusts.
 func (j *Journal) repairTail() error {
+	if j.tailOK {
+		return nil
+	}
 	st, err := j.f.Stat()
 	if err != nil || st.Size() == 0 {
 		return err
@@ -377,6 +385,7 @@ func (j *Journal) repairTail() error {
 		return fmt.Errorf("check journal tail: %w", err)
 	}
 	if last[0] == '\n' {
+		j.tailOK = true
 		return nil
 	}
 	_, err = j.f.Write([]byte("\n"))
@@ -478,6 +487,7 @@ func (j *Journal) Compact(keepEnded int) error {
 	}
 	j.f.Close()
 	j.f = f
+	j.tailOK = false
 	j.records = map[string]*Record{}
 	j.lines = len(keep)
 	for _, r := range keep {
