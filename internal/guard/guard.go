@@ -51,8 +51,9 @@ func Run(ctx context.Context, cfg Config) error {
 	boot := hostmgr.CurrentBootID()
 	path := filepath.Join(cfg.StateDir, "journal.jsonl")
 	idleSince, lastTend := time.Now(), time.Time{}
+	var j liveJournal
 	for {
-		recs, err := journal.LoadLive(path)
+		recs, err := j.load(path)
 		if err != nil {
 			cfg.Logger.Error("read journal", "err", err)
 		}
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg Config) error {
 		case live:
 			idleSince = time.Now()
 		}
-		if live && (wait == 0 || time.Since(lastTend) >= cfg.Tend) {
+		if live && (wait == 0 || time.Since(lastTend) >= cfg.Tend && hostmgr.NeedsTend(recs)) {
 			cfg.sweep(ctx, wait == 0)
 			lastTend = time.Now()
 			continue
@@ -75,6 +76,31 @@ func Run(ctx context.Context, cfg Config) error {
 		case <-time.After(min(wait, cfg.Poll)):
 		}
 	}
+}
+
+// liveJournal reads the journal's live records again only when the file has
+// changed: the journal is only appended to or replaced by a rename, so the
+// same file with the same size and modification time holds the same records.
+// The guard polls it five times a second for as long as a fault is live.
+type liveJournal struct {
+	st   os.FileInfo
+	recs []*journal.Record
+}
+
+func (j *liveJournal) load(path string) ([]*journal.Record, error) {
+	st, err := os.Stat(path)
+	if err == nil && j.st != nil && os.SameFile(st, j.st) && st.Size() == j.st.Size() && st.ModTime().Equal(j.st.ModTime()) {
+		return j.recs, nil
+	}
+	j.st, j.recs = nil, nil
+	recs, err := journal.LoadLive(path)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		j.st, j.recs = st, recs
+	}
+	return recs, nil
 }
 
 // sweep opens the manager, sweeps when something is due, and tends the
