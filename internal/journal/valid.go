@@ -88,19 +88,8 @@ func (v *validator) object(depth int) bool {
 		if !v.value(depth) {
 			return false
 		}
-		v.space()
-		if v.i >= len(v.b) {
-			return false
-		}
-		switch v.b[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case '}':
-			v.i++
-			return true
-		default:
-			return false
+		if more, ok := v.sep('}'); !ok || !more {
+			return ok
 		}
 	}
 }
@@ -119,19 +108,8 @@ func (v *validator) array(depth int) bool {
 		if !v.value(depth) {
 			return false
 		}
-		v.space()
-		if v.i >= len(v.b) {
-			return false
-		}
-		switch v.b[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case ']':
-			v.i++
-			return true
-		default:
-			return false
+		if more, ok := v.sep(']'); !ok || !more {
+			return ok
 		}
 	}
 }
@@ -217,4 +195,23 @@ func (v *validator) digits() bool {
 		v.i++
 	}
 	return v.i > start
+}
+
+// sep reads what follows a member or an element: ',' (more follow) or close
+// (the object or array ends); anything else is not JSON.
+func (v *validator) sep(close byte) (more, ok bool) {
+	v.space()
+	if v.i >= len(v.b) {
+		return false, false
+	}
+	switch v.b[v.i] {
+	case ',':
+		v.i++
+		v.space()
+		return true, true
+	case close:
+		v.i++
+		return false, true
+	}
+	return false, false
 }
