@@ -201,11 +201,14 @@ func TestPIDHostWideInPIDNamespace(t *testing.T) {
 	if err := os.WriteFile("/proc/sys/kernel/pid_max", []byte("1300"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The loop below takes every free pid: the runtime must not need a new
+	// thread meanwhile. Started before the fault, so that the plan counts
+	// them (started after, they took up to 64 pids of the reserve: 144 sleeps).
+	warmThreads(64)
 	m := sandboxManager(t, h)
 	f, p := injectHW(t, m, exhaust.PIDID, map[string]string{"reserve": "200"})
 	s := holdStatus(t, h, f)
 	t.Logf("helper holds %d of %d tasks, %d free by the plan", s.Held, s.Target, s.Free)
-	warmThreads(64) // the loop below takes every free pid: the runtime must not need a new thread meanwhile
 	sh := exec.Command("sh", "-c", `while :; do sleep 120 & done`)
 	sh.Stderr = nil
 	_ = sh.Run() // exits when fork fails
