@@ -148,31 +148,9 @@ func applyHostWide(ctx context.Context, h *fault.Host, r *fault.Receipt) error {
 
 // waitHold waits until the helper's status satisfies ok.
 func waitHold(ctx context.Context, h *fault.Host, d hostWideReceiptV2, wait time.Duration, ok func(*HoldStatus) bool) (*HoldStatus, error) {
-	end := time.Now().Add(wait)
-	dir := h.DataPath(d.Fault)
-	var last *HoldStatus
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		if s, err := ReadHoldStatus(filepath.Join(dir, "status.json")); err == nil {
-			last = s
-			if ok(s) {
-				return s, nil
-			}
-		}
-		if d.Helper == nil || !h.Alive(*d.Helper) {
-			return last, fmt.Errorf("%s helper exited: %s", holdHelperName, fault.LogTail(dir))
-		}
-		if time.Now().After(end) {
-			if last == nil {
-				return nil, fmt.Errorf("%s helper wrote no status in %s", holdHelperName, wait)
-			}
-			return last, fmt.Errorf("%s helper holds %d of %d %s after %s (free %d, reserve %d, last error: %s)", holdHelperName, last.Held, last.Target, d.Resource, wait, last.Free, d.Reserve, orNone(last.LastError))
-		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-time.After(delay):
-		}
-	}
+	return waitStatus(ctx, h, d.Helper, holdHelperName, d.Fault, wait, ok, func(s *HoldStatus) error {
+		return fmt.Errorf("%s helper holds %d of %d %s after %s (free %d, reserve %d, last error: %s)", holdHelperName, s.Held, s.Target, d.Resource, wait, s.Free, d.Reserve, orNone(s.LastError))
+	})
 }
 
 // verifyHostWide waits (bounded) for the helper to hold its target, or to

@@ -184,12 +184,6 @@ func (d portReceiptV1) ref() fault.HelperRef {
 	return fault.HelperRef{Exe: d.Exe, Name: portHelperName, Fault: d.Fault, Started: d.Helper}
 }
 
-func portDataDir(h *fault.Host, id string) string { return filepath.Join(h.StateDir, "data", id) }
-
-func portStatusPath(h *fault.Host, id string) string {
-	return filepath.Join(portDataDir(h, id), "status.json")
-}
-
 // Apply implements fault.Kind: it starts the helper in its own session,
 // records it in the receipt, and waits for its first status. On failure it
 // stops the helper again.
@@ -239,30 +233,32 @@ func spawnPortHelper(h *fault.Host, d portReceiptV1, dir, status string) (fault.
 // waitPortStatus waits until the helper's status satisfies ok, failing when
 // the helper exits or portReadyTimeout passes.
 func waitPortStatus(ctx context.Context, h *fault.Host, d portReceiptV1, ok func(*PortStatus) bool) (*PortStatus, error) {
-	end := time.Now().Add(portReadyTimeout)
-	var last *PortStatus
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		if s, err := ReadPortStatus(portStatusPath(h, d.Fault)); err == nil {
-			last = s
-			if ok(s) {
-				return s, nil
-			}
-		}
-		if d.Helper == nil || !h.Alive(*d.Helper) {
-			return last, fmt.Errorf("%s helper exited: %s", portHelperName, fault.LogTail(portDataDir(h, d.Fault)))
-		}
-		if time.Now().After(end) {
-			if last == nil {
-				return nil, fmt.Errorf("%s helper wrote no status in %s", portHelperName, portReadyTimeout)
-			}
-			return last, fmt.Errorf("%s helper holds %d of %d ports after %s (last error: %s)", portHelperName, last.Held, last.Target, portReadyTimeout, orNone(last.LastError))
-		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-time.After(delay):
-		}
+	return waitStatus(ctx, h, d.Helper, portHelperName, d.Fault, portReadyTimeout, ok, func(s *PortStatus) error {
+		return fmt.Errorf("%s helper holds %d of %d ports after %s (last error: %s)", portHelperName, s.Held, s.Target, portReadyTimeout, orNone(s.LastError))
+	})
+}
+
+// waitStatus waits through fault.Host.WaitReady until the status file of
+// helper p (of fault id) satisfies ok, for up to wait. A helper still
+// running at the timeout with a status fails with timedOut's error, which
+// says how far it got. The last status read is returned either way.
+func waitStatus[S any](ctx context.Context, h *fault.Host, p *fault.Proc, name, id string, wait time.Duration, ok func(*S) bool, timedOut func(*S) error) (*S, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%s helper exited: %s", name, fault.LogTail(h.DataPath(id)))
 	}
+	var last *S
+	err := h.WaitReady(ctx, *p, name, h.DataPath(id), wait, func() (bool, error) {
+		var s S
+		if fault.ReadStatusFile(h.HelperStatusPath(id), &s) != nil {
+			return false, nil
+		}
+		last = &s
+		return ok(&s), nil
+	})
+	if err != nil && last != nil && ctx.Err() == nil && h.Alive(*p) {
+		return last, timedOut(last)
+	}
+	return last, err
 }
 
 func orNone(s string) string {
@@ -311,7 +307,7 @@ func (Port) Status(_ context.Context, h *fault.Host, r *fault.Receipt) ([]bulwar
 	if d.Helper == nil || !h.Alive(*d.Helper) {
 		return []bulwark.Evidence{fault.Evidence("helper", false, "the port-exhaust helper of fault %s has exited", d.Fault)}, fmt.Errorf("status %s: helper is gone, the ports with it", PortID)
 	}
-	s, err := ReadPortStatus(portStatusPath(h, d.Fault))
+	s, err := ReadPortStatus(h.HelperStatusPath(d.Fault))
 	if err != nil {
 		return nil, fmt.Errorf("status %s: %w", PortID, err)
 	}
