@@ -8,24 +8,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/fault"
 	"github.com/bulwarkhq/bulwark/internal/proxy"
 )
 
-func init() { fault.RegisterHelper(helperName, runHelper) }
+func init() {
+	fault.RegisterHelper(helperName, fault.HelperMain(helperName, func() fault.HelperBody { return new(helperConfig) }))
+}
 
 // helperSpec is what the kind hands the helper, in spec.json next to its
 // status file: the receipt, where to listen and where to report.
@@ -63,9 +62,11 @@ type helperStatus struct {
 }
 
 // helperArgs is the helper's command line after the executable; the fault id
-// comes first so that strays can be matched by a fixed prefix.
+// comes first so that strays can be matched by a fixed prefix. The status
+// file is the one next to the spec.
 func helperArgs(d *receiptV1, spec string) []string {
-	return []string{"helper", helperName, "--fault", d.Fault, "--deadline", d.Deadline.UTC().Format(time.RFC3339Nano), "--spec", spec}
+	return []string{"helper", helperName, "--fault", d.Fault, "--deadline", d.Deadline.UTC().Format(time.RFC3339Nano),
+		"--status", statusPath(filepath.Dir(spec)), "--spec", spec}
 }
 
 // isHelperArgv reports whether argv is the command line of the helper of
@@ -74,50 +75,50 @@ func isHelperArgv(argv []string, exe, id string) bool {
 	return fault.HelperRef{Exe: exe, Name: helperName, Fault: id}.IsArgv(argv)
 }
 
-// runHelper is the body of `bulwark helper dep-proxy --fault ID --deadline T
-// --spec FILE`. It serves the fault proxy, keeps the redirect's elements
-// fresh, and on SIGTERM (Recover) removes its fault and drains the proxied
-// connections before exiting. It always exits by its deadline: shortly
-// before it, it deletes its set elements (so nothing is redirected to a
-// closing port) and closes what is left.
-func runHelper(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet(helperName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	id := fs.String("fault", "", "")
-	deadlineText := fs.String("deadline", "", "")
-	specPath := fs.String("spec", "", "")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("parse %s arguments: %w", helperName, err)
-	}
-	deadline, err := time.Parse(time.RFC3339Nano, *deadlineText)
+// helperConfig is the helper's command line: `--fault ID --deadline T
+// --status FILE --spec FILE`, and the spec it names.
+type helperConfig struct {
+	fault.HelperArgs
+	specPath string
+	spec     helperSpec
+}
+
+// Flags implements fault.HelperBody.
+func (c *helperConfig) Flags(fs *flag.FlagSet) { fs.StringVar(&c.specPath, "spec", "", "") }
+
+// Check implements fault.HelperBody: it reads the spec, which must be for
+// the same fault and status file.
+func (c *helperConfig) Check() error {
+	b, err := os.ReadFile(c.specPath)
 	if err != nil {
-		return fmt.Errorf("parse %s --deadline: %w", helperName, err)
+		return fmt.Errorf("read spec: %w", err)
 	}
-	b, err := os.ReadFile(*specPath)
-	if err != nil {
-		return fmt.Errorf("read %s spec: %w", helperName, err)
+	if err := json.Unmarshal(b, &c.spec); err != nil {
+		return fmt.Errorf("decode spec: %w", err)
 	}
-	var spec helperSpec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return fmt.Errorf("decode %s spec: %w", helperName, err)
+	if c.spec.Receipt.Fault != c.Fault || c.spec.Status != c.Status {
+		return fmt.Errorf("spec is for fault %q and status %q, not %q and %q", c.spec.Receipt.Fault, c.spec.Status, c.Fault, c.Status)
 	}
-	if spec.Receipt.Fault != *id || !filepath.IsAbs(spec.Status) {
-		return fmt.Errorf("%s spec is for fault %q, not %q, or has no status path", helperName, spec.Receipt.Fault, *id)
-	}
-	left := time.Until(deadline)
-	if left <= 0 {
-		return fmt.Errorf("%s: deadline %s has passed", helperName, *deadlineText)
-	}
-	h, err := newHelper(&spec)
+	return nil
+}
+
+// Run is the body of `bulwark helper dep-proxy` (fault.HelperBody). It
+// serves the fault proxy, keeps the redirect's elements fresh, and on
+// SIGTERM (Recover) removes its fault and drains the proxied connections
+// before exiting. It always exits by its deadline: shortly before it, it
+// deletes its set elements (so nothing is redirected to a closing port) and
+// closes what is left.
+func (c *helperConfig) Run(ctx context.Context) error {
+	h, err := newHelper(c)
 	if err != nil {
 		return err
 	}
-	return h.run(ctx, deadline)
+	return h.run(ctx)
 }
 
 // helper is a running dep-proxy helper.
 type helper struct {
-	spec     *helperSpec
+	cfg      *helperConfig
 	p        *proxy.Proxy
 	ln       *countingListener
 	nft      *nftConn
@@ -127,8 +128,8 @@ type helper struct {
 	serveErr chan error
 }
 
-func newHelper(spec *helperSpec) (*helper, error) {
-	d := &spec.Receipt
+func newHelper(c *helperConfig) (*helper, error) {
+	d := &c.spec.Receipt
 	framing, err := d.Framing.Proxy()
 	if err != nil {
 		return nil, err
@@ -142,11 +143,11 @@ func newHelper(spec *helperSpec) (*helper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", helperName, err)
 	}
-	nl, err := net.Listen("tcp", spec.Listen)
+	nl, err := net.Listen("tcp", c.spec.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("%s: listen on %s: %w", helperName, spec.Listen, err)
+		return nil, fmt.Errorf("%s: listen on %s: %w", helperName, c.spec.Listen, err)
 	}
-	h := &helper{spec: spec, p: p, dirty: make(chan struct{}, 1), serveErr: make(chan error, 1)}
+	h := &helper{cfg: c, p: p, dirty: make(chan struct{}, 1), serveErr: make(chan error, 1)}
 	h.ln = &countingListener{Listener: nl, dirty: h.dirty}
 	if h.nft, err = openNFT("", 0); err != nil {
 		nl.Close()
@@ -156,35 +157,40 @@ func newHelper(spec *helperSpec) (*helper, error) {
 	return h, nil
 }
 
-// run serves until a signal or the deadline, then winds down.
-func (h *helper) run(ctx context.Context, deadline time.Time) error {
+// run serves until ctx ends or shortly before the deadline, then winds
+// down: on a signal (Recover's SIGTERM; the caller's context ends only on
+// one too) it drains for up to the receipt's Drain but never past the
+// deadline, and at the deadline only briefly.
+func (h *helper) run(ctx context.Context) error {
 	defer h.nft.close()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sig)
+	d := &h.cfg.spec.Receipt
+	deadline := h.cfg.Deadline
 	// Wind down a little before the deadline so that the helper is gone by it.
 	margin := min(2*time.Second, time.Until(deadline)/4)
 	end := time.NewTimer(time.Until(deadline) - margin)
 	defer end.Stop()
 
-	if err := h.p.SetFaults([]proxy.Fault{h.spec.Receipt.Proxy}); err != nil {
+	if err := h.p.SetFaults([]proxy.Fault{d.Proxy}); err != nil {
 		h.ln.Close()
 		return fmt.Errorf("%s: set fault: %w", helperName, err)
 	}
-	go func() { h.serveErr <- h.p.Serve(context.Background(), h.ln) }()
+	go func() { h.serveErr <- h.p.Serve(context.WithoutCancel(ctx), h.ln) }()
 	h.refresh()
 	h.write(stateRunning, "")
-	tick := time.NewTicker(h.spec.Receipt.Refresh.Std())
+	tick := time.NewTicker(d.Refresh.Std())
 	defer tick.Stop()
 	var lastWrite time.Time
 	for {
 		select {
-		case s := <-sig:
-			return h.windDown(fmt.Sprintf("signal %s", s), time.Now().Add(min(h.spec.Receipt.Drain.Std(), time.Until(deadline)-margin/2)))
-		case <-end.C:
-			return h.windDown("deadline", time.Now().Add(margin/2))
 		case <-ctx.Done():
-			return h.windDown("context done", time.Now().Add(margin/2))
+			cause := context.Cause(ctx)
+			if errors.Is(cause, fault.ErrHelperDeadline) {
+				// The wall clock passed the deadline first (a suspend): no drain.
+				return h.windDown(ctx, "deadline", deadline.Add(-margin/2))
+			}
+			return h.windDown(ctx, cause.Error(), time.Now().Add(min(d.Drain.Std(), time.Until(deadline)-margin/2)))
+		case <-end.C:
+			return h.windDown(ctx, "deadline", time.Now().Add(margin/2))
 		case err := <-h.serveErr:
 			h.removeElements()
 			h.write(stateExited, fmt.Sprintf("serve: %v", err))
@@ -208,11 +214,11 @@ func (h *helper) run(ctx context.Context, deadline time.Time) error {
 // Recover the table is already gone), removes the fault so that proxied
 // connections drain through the proxy untouched, and waits for them until
 // drainBy, then closes what is left.
-func (h *helper) windDown(reason string, drainBy time.Time) error {
+func (h *helper) windDown(ctx context.Context, reason string, drainBy time.Time) error {
 	h.removeElements()
 	_ = h.p.SetFaults(nil)
 	h.write(stateDraining, reason)
-	ctx, cancel := context.WithDeadline(context.Background(), drainBy)
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), drainBy)
 	defer cancel()
 	err := h.p.Shutdown(ctx)
 	if err != nil {
@@ -220,7 +226,7 @@ func (h *helper) windDown(reason string, drainBy time.Time) error {
 	}
 	// Recover leaves the inert table while connections drain (see
 	// clearElements); with none left it goes. The fault is over either way.
-	if _, err := deleteTable(h.nft, h.spec.Receipt.Table); err != nil {
+	if _, err := deleteTable(h.nft, h.cfg.spec.Receipt.Table); err != nil {
 		reason += fmt.Sprintf("; delete table: %v", err)
 	}
 	h.write(stateExited, reason)
@@ -229,7 +235,7 @@ func (h *helper) windDown(reason string, drainBy time.Time) error {
 
 // refresh renews the set elements' timeouts and records the outcome.
 func (h *helper) refresh() {
-	mode, err := refreshElements(h.nft, &h.spec.Receipt)
+	mode, err := refreshElements(h.nft, &h.cfg.spec.Receipt)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
@@ -242,7 +248,7 @@ func (h *helper) refresh() {
 // removeElements deletes the fault's set elements, best effort: after it no
 // new connection is redirected, even before the kernel timeout.
 func (h *helper) removeElements() {
-	_ = deleteElements(h.nft, &h.spec.Receipt) // fails when the table is gone already, which is fine
+	_ = deleteElements(h.nft, &h.cfg.spec.Receipt) // fails when the table is gone already, which is fine
 }
 
 // write rewrites the status file atomically. A failure is only logged: the
@@ -253,9 +259,7 @@ func (h *helper) write(state, reason string) {
 	h.mu.Unlock()
 	s.Time, s.State, s.Reason = time.Now().UTC(), state, reason
 	s.Faults, s.Conns, s.Accepted = len(h.p.Faults()), h.p.Conns(), h.ln.accepted.Load()
-	if err := writeJSON(h.spec.Status, s); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", helperName, err)
-	}
+	_ = h.cfg.WriteStatus(s)
 }
 
 // writeJSON replaces path with v as JSON, atomically.
