@@ -23,6 +23,8 @@ func main() {
 	flag.IntVar(&o.fanout, "fanout", 1000, "agents a fault is fanned out to")
 	flag.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "agents' heartbeat interval")
 	flag.IntVar(&o.parallel, "parallel", 32, "agents enrolling or connecting at once")
+	flag.StringVar(&o.haltProfile, "haltprofile", "", "write CPU, mutex and block profiles of the server side during the halt to `prefix`.{cpu,mutex,block}.pprof (profiling slows the halt: not for figures)")
+	flag.BoolVar(&o.storm, "storm", true, "measure the reconnect storm after a server restart")
 	flag.BoolVar(&o.child, "child", false, "internal: run the simulated agents")
 	flag.StringVar(&o.addr, "addr", "", "internal: the gateway address")
 	flag.StringVar(&o.caFile, "ca", "", "internal: the CA certificate")
@@ -44,6 +46,7 @@ func main() {
 type options struct {
 	n, fanout, parallel int
 	heartbeat           time.Duration
-	child               bool
+	child, storm        bool
+	haltProfile         string
 	addr, caFile, token string
 }

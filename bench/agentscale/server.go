@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -66,10 +67,21 @@ func runServer(ctx context.Context, o options) error {
 	if err := fanOut(ctx, gw, min(o.fanout, o.n)); err != nil {
 		return err
 	}
+	stopProfile, err := startProfiles(o.haltProfile)
+	if err != nil {
+		return err
+	}
 	t0 = time.Now()
 	res := gw.Halt(ctx, nil)
+	haltTook := time.Since(t0)
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	fmt.Printf("| halt across %d agents (all confirmed: %d, not answered: %d) | %s |\n",
-		len(res.Recovered)+len(res.NotAnswered), len(res.Recovered), len(res.NotAnswered), time.Since(t0).Round(time.Millisecond))
+		len(res.Recovered)+len(res.NotAnswered), len(res.Recovered), len(res.NotAnswered), haltTook.Round(time.Millisecond))
+	if !o.storm {
+		return nil
+	}
 
 	// Reconnect storm: the server restarts on the same database and address.
 	if err := gw.Close(); err != nil {
@@ -156,6 +168,44 @@ func fanOut(ctx context.Context, gw *agentgw.Gateway, n int) error {
 	}
 	fmt.Printf("| fault fanned out to %d agents, all active (sent after %s) | %s |\n", n, sent.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// startProfiles starts a CPU profile and mutex and block profiling when
+// prefix is set; the returned function writes them.
+func startProfiles(prefix string) (func() error, error) {
+	if prefix == "" {
+		return func() error { return nil }, nil
+	}
+	cpu, err := os.Create(prefix + ".cpu.pprof")
+	if err != nil {
+		return nil, err
+	}
+	runtime.SetMutexProfileFraction(1)
+	runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		runtime.SetMutexProfileFraction(0)
+		runtime.SetBlockProfileRate(0)
+		if err := cpu.Close(); err != nil {
+			return err
+		}
+		for _, name := range []string{"mutex", "block"} {
+			f, err := os.Create(prefix + "." + name + ".pprof")
+			if err != nil {
+				return err
+			}
+			if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 type mem struct {
