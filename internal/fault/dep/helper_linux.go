@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -62,11 +61,10 @@ type helperStatus struct {
 }
 
 // helperArgs is the helper's command line after the executable; the fault id
-// comes first so that strays can be matched by a fixed prefix. The status
-// file is the one next to the spec.
-func helperArgs(d *receiptV1, spec string) []string {
+// comes first so that strays can be matched by a fixed prefix.
+func helperArgs(d *receiptV1, spec, status string) []string {
 	return []string{"helper", helperName, "--fault", d.Fault, "--deadline", d.Deadline.UTC().Format(time.RFC3339Nano),
-		"--status", statusPath(filepath.Dir(spec)), "--spec", spec}
+		"--status", status, "--spec", spec}
 }
 
 // isHelperArgv reports whether argv is the command line of the helper of

@@ -6,9 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -21,33 +18,6 @@ const (
 	termWait = 3 * time.Second
 	killWait = 3 * time.Second
 )
-
-// spawn starts the helper with stdin on /dev/null and its output in the
-// fault's helper.log, in a new session so no terminal or process-group signal
-// reaches it. It is not tied to the caller's life (no Pdeathsig): it ends at
-// its deadline or when Recover stops it.
-func spawn(h *fault.Host, d *receiptV1, dir, spec string) (fault.Proc, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, "helper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fault.Proc{}, fmt.Errorf("open helper log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.Exe, helperArgs(d, spec)...)
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fault.Proc{}, fmt.Errorf("start %s helper: %w", helperName, err)
-	}
-	// Reap the helper when it exits so it does not linger as a zombie in a
-	// long-lived caller; it exits by its deadline at the latest.
-	go func() { _ = cmd.Wait() }()
-	p, _, err := h.Identify(cmd.Process.Pid)
-	if err != nil {
-		return p, fmt.Errorf("start %s helper: it exited at once: %s", helperName, fault.LogTail(dir))
-	}
-	return p, nil
-}
 
 // helpers returns the fault's live helpers: the journaled one and any stray
 // found by command line, and how many processes were scanned.

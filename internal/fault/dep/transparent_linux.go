@@ -94,12 +94,6 @@ func (transparent) Available(ctx context.Context, h *fault.Host) error {
 	return nil
 }
 
-// statusPath is the helper's status file.
-func statusPath(dir string) string { return filepath.Join(dir, "status.json") }
-
-// dataDir is where the fault's spec, status and helper log live.
-func dataDir(h *fault.Host, id string) string { return filepath.Join(h.StateDir, "data", id) }
-
 // Apply implements fault.Kind. It starts the helper proxy (its own session,
 // absolute deadline), waits for it to listen, installs the redirect table in
 // one batch, and with --reset-existing resets the existing direct
@@ -110,19 +104,15 @@ func (transparent) Apply(ctx context.Context, h *fault.Host, r *fault.Receipt) e
 	if err != nil {
 		return err
 	}
-	dir, err := h.DataDir(d.Fault)
+	dir, status, err := h.HelperFiles(d.Fault)
 	if err != nil {
-		return fmt.Errorf("create helper directory: %w", err)
-	}
-	status := statusPath(dir)
-	if err := os.Remove(status); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove old status: %w", err)
+		return err
 	}
 	spec := filepath.Join(dir, "spec.json")
 	if err := writeJSON(spec, helperSpec{Receipt: *d, Listen: listenAddr, Status: status}); err != nil {
 		return err
 	}
-	p, err := spawn(h, d, dir, spec)
+	p, err := h.StartHelper(d.Exe, helperArgs(d, spec, status), dir)
 	if err != nil {
 		return err
 	}
@@ -180,7 +170,7 @@ func (transparent) Verify(ctx context.Context, h *fault.Host, r *fault.Receipt) 
 	if err != nil {
 		return ev, err
 	}
-	status := statusPath(dataDir(h, d.Fault))
+	status := h.HelperStatusPath(d.Fault)
 	before, err := readStatus(status)
 	if err != nil {
 		return ev, fmt.Errorf("verify %s: %w", r.Kind, err)
@@ -246,7 +236,7 @@ func check(h *fault.Host, r *fault.Receipt) (*receiptV1, []bulwark.Evidence, err
 	ev := []bulwark.Evidence{fault.Evidence("nftables", true,
 		"table inet %s redirects tcp to %s (output and prerouting, mark %#x excluded) to the proxy on port %d; elements expire unless refreshed (%s)",
 		d.Table, d.resource(), d.Mark, d.ProxyPort, d.ElementTimeout)}
-	s, err := readStatus(statusPath(dataDir(h, d.Fault)))
+	s, err := readStatus(h.HelperStatusPath(d.Fault))
 	if err != nil {
 		return d, ev, fmt.Errorf("%s: helper status: %w", r.Kind, err)
 	}
@@ -317,7 +307,7 @@ func (transparent) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", r.Kind, err)
 	}
-	status := statusPath(dataDir(h, d.Fault))
+	status := h.HelperStatusPath(d.Fault)
 	var errs []error
 	for _, p := range procs {
 		errs = append(errs, stop(ctx, h, p, status))
@@ -334,7 +324,7 @@ func (transparent) Recover(ctx context.Context, h *fault.Host, r *fault.Receipt)
 			}
 		}
 		if h.StateDir != "" {
-			if err := os.RemoveAll(dataDir(h, d.Fault)); err != nil {
+			if err := os.RemoveAll(h.DataPath(d.Fault)); err != nil {
 				return fmt.Errorf("recover %s: remove helper files: %w", r.Kind, err)
 			}
 		}
@@ -369,7 +359,7 @@ func (transparent) VerifyRecovered(_ context.Context, h *fault.Host, r *fault.Re
 	if err != nil {
 		return ev, err
 	}
-	status := statusPath(dataDir(h, d.Fault))
+	status := h.HelperStatusPath(d.Fault)
 	for _, p := range procs {
 		if !holdsNoFault(status, p.PID) && alive(h, p) {
 			err := fmt.Errorf("proxy helper %s of fault %s still runs with its fault", p, d.Fault)
@@ -400,7 +390,7 @@ func tableRecovered(c *nftConn, h *fault.Host, d *receiptV1) (bulwark.Evidence, 
 	draining := false
 	procs, _, _ := helpers(h, d)
 	for _, p := range procs {
-		draining = draining || holdsNoFault(statusPath(dataDir(h, d.Fault)), p.PID)
+		draining = draining || holdsNoFault(h.HelperStatusPath(d.Fault), p.PID)
 	}
 	if n > 0 || !draining {
 		return bulwark.Evidence{}, fmt.Errorf("table inet %s is still there with %d element(s)", d.Table, n)
