@@ -91,6 +91,7 @@ type Gateway struct {
 	agents  map[string]*agentState
 	changed chan struct{} // closed and replaced on every change of actual state
 	dirty   map[string]bool
+	halts   map[*haltWait]struct{} // halts waiting for their agents
 
 	stop    chan struct{}
 	flushWG sync.WaitGroup
@@ -111,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, log: cfg.Logger, tls: pki.ServerTLS(cfg.CA, cert),
 		agents: map[string]*agentState{}, changed: make(chan struct{}), dirty: map[string]bool{},
-		stop: make(chan struct{}),
+		halts: map[*haltWait]struct{}{}, stop: make(chan struct{}),
 	}
 	recs, err := cfg.Store.Agents(ctx)
 	if err != nil {

@@ -34,22 +34,17 @@ type HaltResult struct {
 // recovers what they hold. Halt acts first and persists after: it does not
 // need the store.
 func (g *Gateway) Halt(ctx context.Context, scope func(Agent) bool) HaltResult {
-	targets := g.haltSend(scope)
+	w := g.haltSend(scope)
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.HaltTimeout)
 	defer cancel()
-	for {
-		changed := g.waitChange()
-		pending := g.haltPending(targets)
-		if pending == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return g.haltResult(targets)
-		case <-changed:
-		}
+	select {
+	case <-ctx.Done():
+	case <-w.done:
 	}
-	return g.haltResult(targets)
+	g.mu.Lock()
+	delete(g.halts, w)
+	g.mu.Unlock()
+	return g.haltResult(w.targets)
 }
 
 // haltTarget is an agent being halted: the epoch it must report and what
@@ -59,10 +54,22 @@ type haltTarget struct {
 	before map[string]bool
 }
 
-func (g *Gateway) haltSend(scope func(Agent) bool) map[string]haltTarget {
+// haltWait is a halt waiting for its agents. The session paths update it
+// as each agent's state changes (haltUpdateLocked), so a report costs one
+// look-up rather than a pass over every target.
+type haltWait struct {
+	targets map[string]haltTarget
+	// pending are the targets that are connected and have not confirmed;
+	// an agent that disconnects leaves it (its lease recovers it), and one
+	// that reconnects unconfirmed comes back.
+	pending map[string]bool
+	done    chan struct{} // closed when pending becomes empty
+}
+
+func (g *Gateway) haltSend(scope func(Agent) bool) *haltWait {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	targets := map[string]haltTarget{}
+	w := &haltWait{targets: map[string]haltTarget{}, pending: map[string]bool{}, done: make(chan struct{})}
 	for id, a := range g.agents {
 		if scope != nil && !scope(g.viewLocked(a)) {
 			continue
@@ -74,9 +81,37 @@ func (g *Gateway) haltSend(scope func(Agent) bool) map[string]haltTarget {
 			}
 		}
 		g.setLocked(a, nil, true)
-		targets[id] = haltTarget{epoch: a.rec.Epoch, before: before}
+		w.targets[id] = haltTarget{epoch: a.rec.Epoch, before: before}
+		if a.sess != nil {
+			w.pending[id] = true
+		}
 	}
-	return targets
+	if len(w.pending) == 0 {
+		close(w.done)
+	} else {
+		g.halts[w] = struct{}{}
+	}
+	return w
+}
+
+// haltUpdateLocked re-checks agent id in every halt waiting for it, after
+// its session, applied epoch or actual state changed. g.mu must be held for
+// writing.
+func (g *Gateway) haltUpdateLocked(id string, a *agentState) {
+	for w := range g.halts {
+		t, ok := w.targets[id]
+		switch {
+		case !ok:
+		case a.sess != nil && !haltDoneLocked(a, t):
+			w.pending[id] = true
+		default:
+			delete(w.pending, id)
+			if len(w.pending) == 0 {
+				close(w.done)
+				delete(g.halts, w)
+			}
+		}
+	}
 }
 
 // haltDoneLocked reports whether the agent has applied the halt epoch and
@@ -91,18 +126,6 @@ func haltDoneLocked(a *agentState, t haltTarget) bool {
 		}
 	}
 	return true
-}
-
-func (g *Gateway) haltPending(targets map[string]haltTarget) int {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	n := 0
-	for id, t := range targets {
-		if a := g.agents[id]; a.sess != nil && !haltDoneLocked(a, t) {
-			n++
-		}
-	}
-	return n
 }
 
 func (g *Gateway) haltResult(targets map[string]haltTarget) HaltResult {

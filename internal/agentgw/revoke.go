@@ -26,6 +26,7 @@ func (g *Gateway) RevokeAgent(ctx context.Context, id string) error {
 	if a.sess != nil {
 		close(a.sess.kill)
 		a.sess, a.status = nil, StatusDisconnected
+		g.haltUpdateLocked(id, a)
 		g.notifyLocked()
 	}
 	g.mu.Unlock()

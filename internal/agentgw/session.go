@@ -121,6 +121,7 @@ func (g *Gateway) attach(ctx context.Context, id string, h *agentpb.Hello, s *se
 	a.rec.LastSeen = g.cfg.Now().UTC()
 	g.setActualLocked(a, h.GetFaults())
 	g.markDirtyLocked(id)
+	g.haltUpdateLocked(id, a)
 	g.notifyLocked()
 	poke(s.wakeDesired)
 	g.log.Info("agent connected", "agent", id, "hostname", a.rec.Hostname, "protocol", a.protocol, "faults", len(h.GetFaults()))
@@ -170,6 +171,7 @@ func (g *Gateway) detach(id string, s *session) {
 	a.sess, a.status = nil, StatusDisconnected
 	a.rec.LastSeen = g.cfg.Now().UTC()
 	g.markDirtyLocked(id)
+	g.haltUpdateLocked(id, a)
 	g.notifyLocked()
 	g.log.Info("agent disconnected", "agent", id, "hostname", a.rec.Hostname)
 }
@@ -200,6 +202,7 @@ func (g *Gateway) report(id string, r *agentpb.Report) {
 		a.rec.Desired = kept
 		g.markDirtyLocked(id)
 	}
+	g.haltUpdateLocked(id, a)
 	g.notifyLocked()
 }
 
