@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +93,13 @@ func (a *Agent) Run(ctx context.Context, heartbeat time.Duration) error {
 	a.Sessions.Add(1)
 	hello := &agentpb.Hello{ProtocolVersion: agentpb.ProtocolVersion, AgentId: a.ID, Hostname: a.Hostname, Labels: a.Labels, Faults: a.snapshot()}
 	if err := stream.Send(&agentpb.AgentMessage{Msg: &agentpb.AgentMessage_Hello{Hello: hello}}); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The server ended the stream (a refusal, say): the status
+			// comes from Recv.
+			if _, rerr := stream.Recv(); rerr != nil {
+				err = rerr
+			}
+		}
 		return err
 	}
 	var sendMu sync.Mutex
