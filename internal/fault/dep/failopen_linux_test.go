@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -211,25 +212,14 @@ func TestResetExisting(t *testing.T) {
 	const target = "127.0.0.1:6392"
 	serveRESP(t, target)
 	m := openManager(t, h)
-	c, err := net.Dial("tcp", target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ping := dialDirect(t, target)
 	f := inject(t, m, "dep.down", map[string]string{"target": target, "reset-existing": "true"})
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	_, werr := io.WriteString(c, "PING\r\n")
-	_, rerr := bufio.NewReader(c).ReadString('\n')
-	if werr == nil && rerr == nil {
+	if err := ping(); err == nil {
 		t.Error("the existing direct connection still works under dep.down --reset-existing")
 	} else {
-		t.Logf("existing connection: write %v, read %v", werr, rerr)
+		t.Logf("existing connection: %v", err)
 	}
-	var reset bool
-	for _, e := range f.Evidence {
-		reset = reset || e.Check == "reset-existing" && e.OK && strings.Contains(e.Detail, "1 reset")
-	}
-	if !reset {
+	if !hasEvidence(f, "reset-existing", "1 reset") {
 		t.Errorf("no evidence of one reset connection: %+v", f.Evidence)
 	}
 	recoverFault(t, m, f)
@@ -247,29 +237,9 @@ func TestExistingConnectionStaysDirect(t *testing.T) {
 	const target = "127.0.0.1:6393"
 	serveRESP(t, target)
 	m := openManager(t, h)
-	c, err := net.Dial("tcp", target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	r := bufio.NewReader(c)
-	ping := func() error {
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-		if _, err := io.WriteString(c, "PING\r\n"); err != nil {
-			return err
-		}
-		_, err := r.ReadString('\n')
-		return err
-	}
-	if err := ping(); err != nil {
-		t.Fatal(err)
-	}
+	ping := dialDirect(t, target)
 	f := inject(t, m, "dep.down", map[string]string{"target": target})
-	var said bool
-	for _, e := range f.Evidence {
-		said = said || e.Check == "existing-connections" && strings.HasPrefix(e.Detail, "1 connection(s)")
-	}
-	if !said {
+	if !hasEvidence(f, "existing-connections", "1 connection(s)") {
 		t.Errorf("no evidence of one existing connection left direct: %+v", f.Evidence)
 	}
 	for i := range 3 {
@@ -277,14 +247,8 @@ func TestExistingConnectionStaysDirect(t *testing.T) {
 			t.Fatalf("existing connection, ping %d under dep.down: %v", i+1, err)
 		}
 	}
-	if fresh, err := net.DialTimeout("tcp", target, 2*time.Second); err == nil {
-		_ = fresh.SetDeadline(time.Now().Add(2 * time.Second))
-		_, werr := io.WriteString(fresh, "PING\r\n")
-		_, rerr := bufio.NewReader(fresh).ReadString('\n')
-		fresh.Close()
-		if werr == nil && rerr == nil {
-			t.Error("a new connection works under dep.down")
-		}
+	if reply, _, err := redisPing(target, 2*time.Second); err == nil && reply == "+PONG" {
+		t.Error("a new connection works under dep.down")
 	}
 	recoverFault(t, m, f)
 }
@@ -300,27 +264,55 @@ func TestResetExistingSlow(t *testing.T) {
 	const target = "127.0.0.1:6394"
 	serveRESP(t, target)
 	m := openManager(t, h)
-	c, err := net.Dial("tcp", target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ping := dialDirect(t, target)
 	f := inject(t, m, "dep.slow", map[string]string{"target": target, "delay": "300ms", "reset-existing": "true"})
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	_, werr := io.WriteString(c, "PING\r\n")
-	_, rerr := bufio.NewReader(c).ReadString('\n')
-	if werr == nil && rerr == nil {
+	if err := ping(); err == nil {
 		t.Error("the existing direct connection still works after dep.slow --reset-existing")
 	}
 	if reply, took, err := redisPing(target, 2*time.Second); err != nil || reply != "+PONG" || took < 300*time.Millisecond {
 		t.Errorf("a new connection: %q in %v (%v), want +PONG after ≥ 300ms", reply, took, err)
 	}
-	var reset bool
-	for _, e := range f.Evidence {
-		reset = reset || e.Check == "reset-existing" && e.OK && strings.Contains(e.Detail, "1 reset")
-	}
-	if !reset {
+	if !hasEvidence(f, "reset-existing", "1 reset") {
 		t.Errorf("no evidence of one reset connection: %+v", f.Evidence)
 	}
 	recoverFault(t, m, f)
+}
+
+// dialDirect opens a connection to the RESP server at target, checks it
+// answers, and returns a ping over that same connection (nil when +PONG
+// came back within 2 s).
+func dialDirect(t *testing.T, target string) (ping func() error) {
+	t.Helper()
+	c, err := net.Dial("tcp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := bufio.NewReader(c)
+	ping = func() error {
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+			return err
+		}
+		reply, err := r.ReadString('\n')
+		if err == nil && reply != "+PONG\r\n" {
+			err = fmt.Errorf("reply %q", reply)
+		}
+		return err
+	}
+	if err := ping(); err != nil {
+		t.Fatalf("ping before the fault: %v", err)
+	}
+	return ping
+}
+
+// hasEvidence reports whether f has a passing evidence line of check whose
+// detail contains part.
+func hasEvidence(f *bulwark.Fault, check, part string) bool {
+	for _, e := range f.Evidence {
+		if e.Check == check && e.OK && strings.Contains(e.Detail, part) {
+			return true
+		}
+	}
+	return false
 }
