@@ -20,10 +20,7 @@ import (
 // controller files, which a hybrid host (memory, pids and io bound to v1)
 // never offers.
 func TestCgroupV2InVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	vmtest.Run(t, vmtest.Options{Run: "^(TestUnified[A-Z]|TestCgroup2Mount$)", Modules: vmtest.LoopModules})
 }
 

@@ -31,10 +31,7 @@ import (
 // device each test attaches, which this hybrid host (io bound to v1 blkio)
 // cannot show.
 func TestThrottleV2InVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	// The network modules for the residue checker, which lists nftables,
 	// links and qdiscs.
 	vmtest.Run(t, vmtest.Options{Run: "^TestThrottleV2[A-Z]", Modules: append(vmtest.LoopModules, vmtest.NetworkModules...), Timeout: 2 * time.Minute})

@@ -25,10 +25,7 @@ import (
 // bound to v1) cannot show: TestPIDContract (pids.max of the target's own
 // cgroup) and the TestPIDV2* tests.
 func TestPIDV2InVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	// The network modules for the residue checker, which lists nftables,
 	// links and qdiscs.
 	vmtest.Run(t, vmtest.Options{Run: "^(TestPIDContract|TestPIDV2[A-Z].*)$", Modules: vmtest.NetworkModules, Timeout: 2 * time.Minute})

@@ -22,10 +22,7 @@ import (
 // there too but is left out: it adds nothing v2-specific to the contract's
 // membership checks, and 5 s under -race to a run of about 40 s.
 func TestPressureV2InVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	// The network modules for the residue checker, which lists nftables,
 	// links and qdiscs.
 	vmtest.Run(t, vmtest.Options{Run: "^TestPressure(Contract|BadInput|V2InnerCgroup)$", Modules: vmtest.NetworkModules, Timeout: 2 * time.Minute})

@@ -25,20 +25,14 @@ import (
 // TestNetemInVM runs the TestNetem* tests inside a VM booted from Debian's
 // kernel, which has sch_netem (this machine's kernel does not).
 func TestNetemInVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	vmtest.Run(t, vmtest.Options{Run: "^TestNetem[A-Z]", Modules: vmtest.NetworkModules})
 }
 
 // TestLossInVM runs the net.loss tests inside the VM, where net.loss uses
 // netem instead of its nftables fallback.
 func TestLossInVM(t *testing.T) {
-	testutil.Slow(t)
-	if vmtest.InVM() {
-		t.Skip("already inside the VM")
-	}
+	testutil.Slow(t) // vmtest.Run skips inside the VM
 	vmtest.Run(t, vmtest.Options{Run: "^TestLoss[A-Z]", Modules: vmtest.NetworkModules})
 }
 
