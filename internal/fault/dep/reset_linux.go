@@ -49,14 +49,11 @@ func resetExisting(addrs []netip.Addr, port uint16) *ResetReport {
 // countExisting counts this host's TCP connections to the target (both
 // families); -1 when the kernel cannot list them.
 func countExisting(addrs []netip.Addr, port uint16) int {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	fd, err := openSockDiag()
 	if err != nil {
 		return -1
 	}
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return -1
-	}
 	n := 0
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		ids, err := dump(fd, fam, addrs, port)
@@ -119,17 +116,28 @@ func request(typ uint16, flags uint16, family uint8, id sockID) []byte {
 	return b
 }
 
+// openSockDiag opens and binds a NETLINK_SOCK_DIAG socket in the calling
+// thread's network namespace.
+func openSockDiag() (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return -1, fmt.Errorf("open sock_diag socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("bind sock_diag socket: %w", err)
+	}
+	return fd, nil
+}
+
 // destroySockets dumps TCP sockets of both families and destroys those
 // connected to the target. It returns how many it destroyed.
 func destroySockets(addrs []netip.Addr, port uint16) (int, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	fd, err := openSockDiag()
 	if err != nil {
-		return 0, fmt.Errorf("open sock_diag socket: %w", err)
+		return 0, err
 	}
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, fmt.Errorf("bind sock_diag socket: %w", err)
-	}
 	n := 0
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		ids, err := dump(fd, fam, addrs, port)
